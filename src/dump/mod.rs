@@ -1,0 +1,3 @@
+//! Dump files -> physical memory. Knows nothing about kernels.
+
+pub mod vmcoreinfo;
