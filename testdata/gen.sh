@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# gen.sh [SCENARIO...]: build the modcrash test bed: real kernels booted under QEMU (TCG), a module
+# workload, the guest's own view as the oracle, and dumps in every format modcrash reads.
+# Output: $MODCRASH_FIXTURES (default $MODCRASH_CACHE/fixtures, $MODCRASH_CACHE default
+# ~/.cache/modcrash)/<scenario>/{manifest.json, vmcore.*, expected/*, vmlinux, console.log}.
+# Everything is cached, keyed by its inputs; a warm re-run takes seconds. FORCE=1 redoes scenarios.
+# See testdata/README.md.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+FIXTURES=${MODCRASH_FIXTURES:-$MODCRASH_CACHE/fixtures}
+mkdir -p "$FIXTURES"
+FORCE=${FORCE:-0}
+MEM=${MEM:-256M}
+T0=$(date +%s)
+
+# name | kernel | extra cmdline | QEMU -cpu
+SCENARIO_TABLE="
+deb61-nokaslr|debian:6.1.0-56-cloud-amd64:6.1.192-2|nokaslr|
+deb61-kaslr|debian:6.1.0-56-cloud-amd64:6.1.192-2||
+deb612-kaslr|debian:6.12.117+deb12-cloud-amd64:6.12.117-1~deb12u1||
+upstream-kaslr|upstream|qemu_fw_cfg.ioport=12@0x510:0:1:4|
+upstream-la57|upstream|qemu_fw_cfg.ioport=12@0x510:0:1:4|qemu64,+la57
+"
+all_scenarios() { echo "$SCENARIO_TABLE" | awk -F'|' 'NF>1{print $1}'; }
+SCENARIOS=${*:-$(all_scenarios)}
+
+need_pkgs qemu-system-x86 busybox-static cpio makedumpfile python3 gcc-12 make xz-utils pahole \
+	bc bison flex libelf-dev libssl-dev kmod
+readelf -l /bin/busybox 2>/dev/null | grep -q INTERP && die "/bin/busybox is not static (install busybox-static)"
+
+# ---------------------------------------------------------------- kernels
+# kit_debian KVER PKGVER: vmlinuz, debug vmlinux, two in-tree modules and private headers
+# (apt-get download + dpkg-deb -x; kernel packages are never installed). Sets KIT_* variables.
+kit_debian() {
+	local kver=$1 pkgver=$2 k=$MODCRASH_CACHE/debian-$1
+	mkdir -p "$k"
+	if [ ! -f "$k/.ok" ]; then
+		local img; img=$(fetch_deb "linux-image-$kver-unsigned" "$pkgver")
+		local tmp=$k/tmp; rm -rf "$tmp"; mkdir -p "$tmp" "$k/modules"
+		dpkg-deb --fsys-tarfile "$img" | tar -x -C "$tmp" --wildcards \
+			"./boot/vmlinuz-*" "./boot/config-*" "*/drivers/firmware/qemu_fw_cfg.ko*" "*/lib/crc7.ko*"
+		local m; for m in $(find "$tmp" -name '*.ko*'); do
+			case $m in
+			*.ko.xz)  xz -dc "$m" > "$k/modules/$(basename "$m" .xz)";;
+			*.ko.zst) zstd -dqc "$m" > "$k/modules/$(basename "$m" .zst)";;
+			*)        cp "$m" "$k/modules/";;
+			esac
+		done
+		mv "$tmp"/boot/vmlinuz-* "$k/vmlinuz"; mv "$tmp"/boot/config-* "$k/config"
+		rm -rf "$tmp"; touch "$k/.ok"
+	fi
+	local vml=$MODCRASH_CACHE/vmlinux-$kver
+	if [ ! -s "$vml" ]; then
+		local dbg; dbg=$(fetch_deb "linux-image-$kver-dbg" "$pkgver")
+		log "extracting vmlinux-$kver from $(basename "$dbg") (xz: about 35 s)"
+		dpkg-deb --fsys-tarfile "$dbg" | tar -x -O "./usr/lib/debug/boot/vmlinux-$kver" > "$vml.part.$$"
+		mv "$vml.part.$$" "$vml"
+	fi
+	local hroot=$MODCRASH_CACHE/headers-$kver hdr=$MODCRASH_CACHE/headers-$kver/usr/src/linux-headers-$kver
+	if [ ! -f "$hdr/.ok" ]; then
+		local hdeb; hdeb=$(fetch_deb "linux-headers-$kver" "$pkgver")
+		local deps; deps=$(dpkg-deb -f "$hdeb" Depends | tr ',|' '\n\n' | sed 's/^ *//; s/[ (].*//' |
+			grep -E '^linux-(headers-.*-common|kbuild-)' | sort -u)
+		rm -rf "$hroot"; mkdir -p "$hroot"
+		local d; for d in "$hdeb" $(for p in $deps; do fetch_deb "$p" "$pkgver"; done); do
+			dpkg-deb -x "$d" "$hroot"
+		done
+		sed -i "s|include /usr/src/|include $hroot/usr/src/|" "$hdr/Makefile"
+		touch "$hdr/.ok"
+	fi
+	KIT_VMLINUZ=$k/vmlinuz KIT_VMLINUX=$vml KIT_KHDR=$hdr KIT_INTREE=$k/modules KIT_TRACKING=0
+	KIT_ID="debian-$kver-$pkgver"
+}
+
+kit_upstream() {
+	local o; o=$(bash "$here/build-upstream-kernel.sh")
+	KIT_VMLINUZ=$o/bzImage KIT_VMLINUX=$o/vmlinux KIT_KHDR=$o/build KIT_INTREE=$o/intree KIT_TRACKING=1
+	mkdir -p "$KIT_INTREE"
+	cp "$o/build/lib/crc7.ko" "$KIT_INTREE/"
+	KIT_ID="upstream-$(basename "$o")"
+}
+
+# kit_for KERNELSPEC: sets KIT_* and builds the test modules and the initramfs for that kernel.
+kit_for() {
+	case $1 in
+	debian:*) IFS=: read -r _ kver pkgver <<<"$1"; kit_debian "$kver" "$pkgver";;
+	upstream) kit_upstream;;
+	*) die "unknown kernel spec $1";;
+	esac
+	KIT_MODS=$MODCRASH_CACHE/modules-$KIT_ID
+	bash "$here/build-modules.sh" "$KIT_KHDR" "$KIT_MODS"
+	# initramfs: busybox-static + applet links (never a busybox -> busybox self-link), modules, /init
+	local ird=$MODCRASH_CACHE/initramfs-$KIT_ID
+	rm -rf "$ird"; mkdir -p "$ird"/{bin,proc,sys,dev,tmp,modules}
+	cp /bin/busybox "$ird/bin/busybox"
+	local a; for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$ird/bin/$a"; done
+	cp "$KIT_INTREE"/*.ko "$KIT_MODS"/*.ko "$ird/modules/"
+	cp -r "$KIT_MODS/dual-oot" "$KIT_MODS/dual-intree" "$ird/modules/"
+	cp "$here/guest/init" "$ird/init"
+	[ "$(id -u)" = 0 ] && mknod -m 600 "$ird/dev/console" c 5 1
+	KIT_INITRD=$ird.cpio.gz
+	(cd "$ird" && find . -print0 | sort -z | cpio --null -o -H newc --owner 0:0 --quiet | gzip -9) > "$KIT_INITRD.tmp"
+	mv "$KIT_INITRD.tmp" "$KIT_INITRD"
+	# what a scenario's cache key depends on
+	KIT_KEY=$( (echo "$KIT_ID"; sha256sum "$KIT_VMLINUZ" "$KIT_INITRD" | cut -d' ' -f1) | sha256sum | cut -c1-16)
+}
+
+# ---------------------------------------------------------------- scenarios
+run_scenario() {
+	local name=$1 kspec=$2 extra=$3 cpu=$4 D=$FIXTURES/$1
+	kit_for "$kspec"
+	local key; key=$( (echo "$name|$kspec|$extra|$cpu|$MEM|$KIT_KEY"; cat "$here"/tools/*.py "$0") | sha256sum | cut -c1-16)
+	if [ "$FORCE" != 1 ] && [ -f "$D/manifest.json" ] && [ "$(cat "$D/key" 2>/dev/null)" = "$key" ]; then
+		log "[$name] cached"; return 0
+	fi
+	rm -rf "$D"; mkdir -p "$D"
+	local append="console=ttyS0 panic=-1 loglevel=4 $extra" try
+	for try in 1 2 3; do
+		boot_and_dump "$name" "$D" "$append" "$cpu"
+		# KASLR may pick offset 0 (seen in about 1 boot in 3): retry so KASLR scenarios really move.
+		case " $extra " in *" nokaslr "*) break;; esac
+		grep -qx 'KERNELOFFSET=0' "$D/vmcoreinfo.txt" || break
+		log "[$name] KASLR picked KERNELOFFSET=0; booting again"
+	done
+	post_process "$name" "$D"
+	ln -sfn "$KIT_VMLINUX" "$D/vmlinux"
+	python3 "$here/tools/manifest.py" "$D" scenario="$name" kernel="$kspec" tracking="$KIT_TRACKING" \
+		cmdline="$append" cpu="$cpu"
+	echo "$key" > "$D/key"
+	log "[$name] done"
+}
+
+boot_and_dump() {
+	local name=$1 D=$2 append=$3 cpu=$4
+	rm -f "$D"/vmcore.* "$D"/*.log
+	local sockdir; sockdir=$(mktemp -d)   # unix socket paths are limited to 107 bytes
+	local sock=$sockdir/qmp.sock
+	local cpuargs=(); [ -n "$cpu" ] && cpuargs=(-cpu "$cpu")
+	log "[$name] booting $(basename "$KIT_VMLINUZ") (TCG, $MEM${cpu:+, cpu $cpu})"
+	local t0; t0=$(date +%s.%N)
+	qemu-system-x86_64 -accel tcg "${cpuargs[@]}" -m "$MEM" -smp 1 -display none -no-reboot \
+		-kernel "$KIT_VMLINUZ" -initrd "$KIT_INITRD" -append "$append" -device vmcoreinfo \
+		-serial "file:$D/console.log" -serial "file:$D/oracle.log" -monitor none \
+		-qmp "unix:$sock,server=on,wait=off" -pidfile "$sockdir/qemu.pid" -daemonize
+	local qpid; qpid=$(cat "$sockdir/qemu.pid") i=0
+	until grep -q MODCRASH-DONE "$D/oracle.log" 2>/dev/null && grep -q MODCRASH-READY "$D/console.log"; do
+		if ! kill -0 "$qpid" 2>/dev/null; then tail -30 "$D/console.log" >&2; die "[$name] QEMU exited before the guest was ready"; fi
+		i=$((i + 1)); if [ $i -gt 1800 ]; then kill "$qpid"; tail -30 "$D/console.log" >&2; die "[$name] guest not ready after 180 s"; fi
+		sleep 0.1
+	done
+	echo "boot_to_ready_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')" > "$D/timings.txt"
+	local caps; caps=$(python3 "$here/tools/qmp.py" "$sock" '{"execute":"query-dump-guest-memory-capability"}' '{"execute":"stop"}')
+	caps=${caps%%$'\n'*}
+	python3 "$here/tools/qmp.py" "$sock" \
+		"{\"execute\":\"dump-guest-memory\",\"arguments\":{\"paging\":false,\"protocol\":\"file:$D/vmcore.elf\",\"format\":\"elf\"}}" >/dev/null \
+		|| die "[$name] QMP ELF dump failed"
+	case $caps in *'"kdump-zlib"'*)
+		python3 "$here/tools/qmp.py" "$sock" \
+			"{\"execute\":\"dump-guest-memory\",\"arguments\":{\"paging\":false,\"protocol\":\"file:$D/vmcore.qemu-kdump-zlib.flat\",\"format\":\"kdump-zlib\"}}" >/dev/null \
+			|| die "[$name] QMP kdump-zlib dump failed";;
+	esac
+	python3 "$here/tools/qmp.py" "$sock" '{"execute":"quit"}' >/dev/null || true
+	for i in $(seq 50); do kill -0 "$qpid" 2>/dev/null || break; sleep 0.1; done
+	kill "$qpid" 2>/dev/null || true
+	rm -rf "$sockdir"
+	chmod 0644 "$D"/vmcore.* "$D"/*.log
+	python3 "$here/tools/vmcoreinfo.py" "$D/vmcore.elf" > "$D/vmcoreinfo.txt" || die "[$name] no VMCOREINFO note in the ELF dump"
+}
+
+post_process() {
+	local name=$1 D=$2
+	python3 "$here/tools/oracle.py" "$D/oracle.log" "$D" >/dev/null
+	local fix=$D/phdr64.elf
+	cp --sparse=always "$D/vmcore.elf" "$fix"
+	python3 "$here/tools/phdr-to-64.py" "$fix"
+	md() {  # md OUT makedumpfile-args...
+		local out=$1; shift
+		if [ "$1" = -F ]; then makedumpfile "$@" "$fix" > "$out" 2>>"$D/makedumpfile.log"
+		else makedumpfile "$@" "$fix" "$out" >>"$D/makedumpfile.log" 2>&1; fi || die "[$name] makedumpfile $* failed (see $D/makedumpfile.log)"
+	}
+	md "$D/vmcore.md-c-d31.kdump" -c -d 31
+	md "$D/vmcore.md-l-d31.kdump" -l -d 31
+	md "$D/vmcore.md-d31.kdump" -d 31
+	md "$D/vmcore.md-c-d0.kdump" -c -d 0
+	md "$D/vmcore.md-c-d31.flat" -F -c -d 31
+	md "$D/vmcore.md-E-d31.elf" -E -d 31
+	if [ -f "$D/vmcore.qemu-kdump-zlib.flat" ]; then
+		makedumpfile -R "$D/vmcore.qemu-kdump-zlib.kdump" < "$D/vmcore.qemu-kdump-zlib.flat" >>"$D/makedumpfile.log" 2>&1 \
+			|| die "[$name] makedumpfile -R failed"
+	fi
+	rm -f "$fix"
+	chmod 0644 "$D"/vmcore.*
+}
+
+for s in $SCENARIOS; do
+	row=$(echo "$SCENARIO_TABLE" | awk -F'|' -v s="$s" '$1==s')
+	[ -n "$row" ] || die "unknown scenario $s (known: $(all_scenarios | tr '\n' ' '))"
+	IFS='|' read -r n kspec extra cpu <<<"$row"
+	run_scenario "$n" "$kspec" "$extra" "$cpu"
+done
+log "test bed ready in $FIXTURES ($(( $(date +%s) - T0 )) s)"

@@ -1,0 +1,44 @@
+# Shared helpers for the test-bed scripts (sourced, not run).
+MODCRASH_CACHE=${MODCRASH_CACHE:-$HOME/.cache/modcrash}
+mkdir -p "$MODCRASH_CACHE"
+MODCRASH_CACHE=$(cd "$MODCRASH_CACHE" && pwd)
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# need_pkgs PKG...: install missing Debian packages (as root), or say which are missing.
+need_pkgs() {
+	local missing="" p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	[ "$(id -u)" = 0 ] || die "missing host packages:$missing (apt-get install them, or run as root)"
+	log "installing:$missing"
+	if [ ! -f "$MODCRASH_CACHE/.apt-updated" ] || [ -n "$(find "$MODCRASH_CACHE/.apt-updated" -mmin +720)" ]; then
+		apt-get update >&2 && touch "$MODCRASH_CACHE/.apt-updated"
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing >&2
+}
+
+# fetch_deb PKG [VERSION]: download a .deb into the cache (never installs it); prints its path.
+# A pinned VERSION that the archive no longer has falls back to the current candidate, with a warning.
+fetch_deb() {
+	local pkg=$1 ver=${2:-} f d=$MODCRASH_CACHE/debs
+	mkdir -p "$d"
+	if [ -n "$ver" ]; then
+		f=$(ls "$d/${pkg}_${ver/:/%3a}_"*.deb 2>/dev/null | head -1 || true)
+	else
+		f=$(ls "$d/${pkg}_"*.deb 2>/dev/null | sort -V | tail -1 || true)
+	fi
+	if [ -z "$f" ]; then
+		log "apt-get download $pkg${ver:+=$ver}"
+		if ! (cd "$d" && apt-get download "$pkg${ver:+=$ver}" >&2 2>/dev/null); then
+			[ -n "$ver" ] || die "apt-get download $pkg failed"
+			log "WARNING: $pkg=$ver is gone from the archive; using the current candidate"
+			(cd "$d" && apt-get download "$pkg" >&2) || die "apt-get download $pkg failed"
+		fi
+		f=$(ls "$d/${pkg}_"*.deb | sort -V | tail -1)
+	fi
+	echo "$f"
+}
