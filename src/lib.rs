@@ -6,6 +6,8 @@
 //! -> `output` (tables, JSON, kernel text).
 
 pub mod addr;
+pub mod analysis;
 pub mod dump;
 pub mod memory;
+pub mod output;
 pub mod translate;

@@ -1,0 +1,201 @@
+//! What the analyses find, as plain data. Output formats it; nothing here prints.
+
+use serde::{Serialize, Serializer};
+
+/// Serialize a u64 address as a `0x…` hex string.
+pub fn hex<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{v:#x}"))
+}
+
+pub fn hex_opt<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.serialize_str(&format!("{v:#x}")),
+        None => s.serialize_none(),
+    }
+}
+
+/// Which kernel the dump is of.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Identity {
+    pub release: Option<String>,
+    pub build_id: Option<String>,
+    #[serde(serialize_with = "hex_opt")]
+    pub kaslr_offset: Option<u64>,
+    pub paging_levels: u8,
+    #[serde(serialize_with = "hex_opt")]
+    pub page_offset_base: Option<u64>,
+    /// CRASHTIME from VMCOREINFO (seconds since the epoch), absent for a dump of a live guest.
+    pub crash_time: Option<i64>,
+}
+
+/// One entry of the kernel's `taint_flags[]`, as the dump has it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct TaintFlagDef {
+    pub bit: u32,
+    pub c_true: char,
+    pub c_false: char,
+    /// Whether the flag is shown per module (6.1..6.x `module` member; absent in 7.x: every bit).
+    pub module: Option<bool>,
+    /// `desc` member (6.11+).
+    pub desc: Option<String>,
+}
+
+/// A taint bit that is set.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct TaintBit {
+    pub bit: u32,
+    /// None for a bit beyond the dump's taint_flags[] (vendor bits): printed by number.
+    pub letter: Option<char>,
+    pub desc: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct KernelTaint {
+    /// tainted_mask, as /proc/sys/kernel/tainted prints it (decimal there).
+    pub mask: u64,
+    pub bits: Vec<TaintBit>,
+    /// The kernel's print_tainted() string: "Tainted: P        W  O" style is version dependent,
+    /// so this is just the set letters in bit order, unknown bits as `#N`.
+    pub letters: String,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ModuleState {
+    Live,
+    Coming,
+    Going,
+    Unformed,
+    Unknown(i64),
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct LoadedModule {
+    pub name: String,
+    #[serde(serialize_with = "hex")]
+    pub address: u64,
+    pub state: ModuleState,
+    /// /proc/modules size: the sum of the module's memory regions.
+    pub size: u64,
+    /// refcnt - 1 (MODULE_REF_BASE), as /proc/modules prints it.
+    pub refcount: i64,
+    /// Modules using this one (source_list), /proc/modules' 4th column.
+    pub used_by: Vec<String>,
+    /// Has an init but no exit function: "[permanent]".
+    pub permanent: bool,
+    #[serde(serialize_with = "hex")]
+    pub base: u64,
+    pub taints: u64,
+    /// Taint letters by the kernel's per-version module rule (module_flags_taint()).
+    pub taint_letters: String,
+    pub version: Option<String>,
+    pub srcversion: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct UnloadedTainted {
+    pub name: String,
+    pub taints: u64,
+    pub taint_letters: String,
+    pub count: u64,
+}
+
+/// The kernel's CONFIG_MODULE_STATS counters (kernel/module/stats.c).
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct ModStats {
+    pub modcount: u64,
+    pub failed_kreads: u64,
+    pub failed_decompress: u64,
+    pub failed_becoming: u64,
+    pub failed_load_modules: u64,
+    pub total_mod_size: u64,
+    pub total_text_size: u64,
+    pub invalid_kread_bytes: u64,
+    pub invalid_decompress_bytes: u64,
+    pub invalid_becoming_bytes: u64,
+    pub invalid_mod_bytes: u64,
+    /// Newest first, as the kernel lists them.
+    pub dup_failed: Vec<DupFailed>,
+}
+
+impl ModStats {
+    /// "Virtual mem wasted bytes": every byte read for a load that failed.
+    pub fn wasted_bytes(&self) -> u64 {
+        self.invalid_kread_bytes
+            .wrapping_add(self.invalid_decompress_bytes)
+            .wrapping_add(self.invalid_becoming_bytes)
+            .wrapping_add(self.invalid_mod_bytes)
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct DupFailed {
+    pub name: String,
+    pub count: u64,
+    pub dup_fail_mask: u64,
+}
+
+impl DupFailed {
+    /// The kernel's mod_fail_to_str(): bit 0 = FAIL_DUP_MOD_BECOMING, bit 1 = FAIL_DUP_MOD_LOAD.
+    pub fn reason(&self) -> &'static str {
+        match (self.dup_fail_mask & 1 != 0, self.dup_fail_mask & 2 != 0) {
+            (true, true) => "Becoming & Load",
+            (true, false) => "Becoming",
+            (false, true) => "Load",
+            (false, false) => "Bug-on-stats",
+        }
+    }
+}
+
+/// `last_unloaded_module`: a struct {name, taints} since 5.19 (taints holds "(OE)"), a bare
+/// char array before.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct LastUnloaded {
+    pub name: String,
+    /// The formatted flags string, e.g. "(OE)"; None for the old shape.
+    pub taints: Option<String>,
+}
+
+/// Where a fact came from, or why it is missing.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(tag = "source", content = "data", rename_all = "snake_case")]
+pub enum Tracked<T> {
+    /// The kernel's own structure.
+    Kernel(T),
+    /// The modtrack tracker module's state.
+    Modtrack(T),
+    /// This kernel does not keep it: names the config option that is off.
+    NotTracked { reason: String },
+    /// It exists but could not be read (e.g. its page is excluded from the dump).
+    Unreadable { error: String },
+}
+
+impl<T> Tracked<T> {
+    pub fn data(&self) -> Option<&T> {
+        match self {
+            Tracked::Kernel(t) | Tracked::Modtrack(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// A problem that did not stop the report.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Warning {
+    pub context: String,
+    pub message: String,
+}
+
+/// Everything `modcrash VMCORE VMLINUX` reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub identity: Identity,
+    pub taint: Option<KernelTaint>,
+    pub taint_flags: Vec<TaintFlagDef>,
+    pub modules: Vec<LoadedModule>,
+    pub unloaded_tainted: Tracked<Vec<UnloadedTainted>>,
+    pub stats: Tracked<ModStats>,
+    pub last_unloaded: Option<LastUnloaded>,
+    pub warnings: Vec<Warning>,
+}

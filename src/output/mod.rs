@@ -1,0 +1,3 @@
+//! Output: formats analysis data. Never reads memory.
+
+pub mod kernel_text;

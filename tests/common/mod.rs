@@ -1,0 +1,130 @@
+//! Shared test-bed access for integration tests: enumerate every scenario x dump variant from the
+//! generator's manifests (never a hand-picked file), read the guest's expected files, and compare
+//! text against them.
+#![allow(dead_code)]
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DumpEntry {
+    pub file: String,
+    pub variant: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Manifest {
+    pub scenario: String,
+    pub kernel: String,
+    pub release: String,
+    pub vmlinux: String,
+    pub kerneloffset: String,
+    pub pgtable_l5_enabled: u8,
+    pub build_id: Option<String>,
+    pub tracking: bool,
+    pub dumps: Vec<DumpEntry>,
+    pub expected: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+}
+
+impl Fixture {
+    pub fn name(&self) -> &str {
+        &self.manifest.scenario
+    }
+    pub fn vmlinux(&self) -> PathBuf {
+        self.dir.join(&self.manifest.vmlinux)
+    }
+    pub fn dump(&self, d: &DumpEntry) -> PathBuf {
+        self.dir.join(&d.file)
+    }
+    /// The guest's own file (uname, proc_modules, tainted, stats, unloaded_tainted), if it had one.
+    pub fn expected(&self, name: &str) -> Option<String> {
+        let rel = self.manifest.expected.get(name)?;
+        Some(std::fs::read_to_string(self.dir.join(rel)).unwrap_or_else(|e| panic!("{}: {e}", self.dir.join(rel).display())))
+    }
+    /// The reference (unfiltered QEMU ELF) dump.
+    pub fn reference_dump(&self) -> Option<&DumpEntry> {
+        self.manifest.dumps.iter().find(|d| d.variant == "qemu-elf")
+    }
+}
+
+pub fn fixtures_root() -> PathBuf {
+    if let Some(p) = std::env::var_os("MODCRASH_FIXTURES") {
+        return PathBuf::from(p);
+    }
+    let cache = std::env::var_os("MODCRASH_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".cache/modcrash"));
+    cache.join("fixtures")
+}
+
+fn required() -> bool {
+    std::env::var("MODCRASH_REQUIRE_FIXTURES").map(|v| v == "1").unwrap_or(false)
+}
+
+/// Every scenario with a manifest. With MODCRASH_REQUIRE_FIXTURES=1 an empty test bed fails the
+/// test; otherwise it prints how to build one and returns nothing.
+pub fn fixtures() -> Vec<Fixture> {
+    let root = fixtures_root();
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(&root) {
+        for e in rd.flatten() {
+            let m = e.path().join("manifest.json");
+            if let Ok(text) = std::fs::read_to_string(&m) {
+                let manifest: Manifest = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", m.display()));
+                out.push(Fixture { dir: e.path(), manifest });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.manifest.scenario.cmp(&b.manifest.scenario));
+    if out.is_empty() {
+        if required() {
+            panic!("MODCRASH_REQUIRE_FIXTURES=1 but no test-bed manifests under {}: run `bash testdata/gen.sh`", root.display());
+        }
+        eprintln!("note: no real-dump fixtures under {}; build them with `bash testdata/gen.sh` (about 10 min cold)", root.display());
+    }
+    out
+}
+
+/// Every scenario x dump variant.
+pub fn cases() -> Vec<(Fixture, DumpEntry)> {
+    fixtures().into_iter().flat_map(|f| f.manifest.dumps.clone().into_iter().map(move |d| (f.clone(), d))).collect()
+}
+
+/// Record how many real-dump cases a test ran: printed, and appended to $MODCRASH_CASE_LOG so
+/// `.ci/run` can fail when a real-dump test ran none. With fixtures required, zero is a failure.
+pub fn record_cases(test: &str, n: usize) {
+    eprintln!("real-dump cases run by {test}: {n}");
+    if let Some(p) = std::env::var_os("MODCRASH_CASE_LOG") {
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(p).expect("case log");
+        writeln!(f, "{test} {n}").expect("case log write");
+    }
+    if required() {
+        assert!(n > 0, "{test}: MODCRASH_REQUIRE_FIXTURES=1 but no real-dump case ran");
+    }
+}
+
+/// Compare text with the guest's file and show a line diff on mismatch.
+pub fn assert_text_eq(actual: &str, expected: &str, what: &str) {
+    if actual == expected {
+        return;
+    }
+    let mut msg = format!("{what}: output differs from the guest's own text\n");
+    let (a, e): (Vec<_>, Vec<_>) = (actual.split_inclusive('\n').collect(), expected.split_inclusive('\n').collect());
+    for i in 0..a.len().max(e.len()) {
+        let (x, y) = (a.get(i).copied(), e.get(i).copied());
+        if x != y {
+            msg += &format!("  line {}: expected {:?}\n           actual   {:?}\n", i + 1, y, x);
+        }
+    }
+    panic!("{msg}");
+}
