@@ -8,6 +8,7 @@
 pub mod addr;
 pub mod analysis;
 pub mod dump;
+pub mod kernel;
 pub mod memory;
 pub mod output;
 pub mod translate;

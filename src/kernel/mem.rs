@@ -1,0 +1,135 @@
+//! Kernel virtual memory: typed reads through the translation layer, each fault naming the
+//! address and what was being read.
+
+use crate::addr::{Pa, Va};
+use crate::memory::{FaultKind, MemFault, PhysMem};
+use crate::translate::{TranslateError, X86_64};
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ObjError {
+    #[error("reading {what} at {va}: {source}")]
+    Translate {
+        what: String,
+        va: Va,
+        #[source]
+        source: TranslateError,
+    },
+    #[error("reading {what} at {va} (physical {pa}): {source}")]
+    Mem {
+        what: String,
+        va: Va,
+        pa: Pa,
+        #[source]
+        source: MemFault,
+    },
+    #[error("{what} at {va}: {problem}")]
+    Corrupt { what: String, va: Va, problem: String },
+}
+
+impl ObjError {
+    /// True when the bytes are missing because the dump's filter excluded them: the report goes
+    /// on with a warning rather than failing.
+    pub fn is_excluded(&self) -> bool {
+        match self {
+            ObjError::Mem { source, .. } => source.kind == FaultKind::Excluded,
+            ObjError::Translate { source: TranslateError::PageTable { source, .. }, .. } => source.kind == FaultKind::Excluded,
+            _ => false,
+        }
+    }
+}
+
+/// Reads of kernel virtual memory.
+pub struct KernelMem<'a> {
+    pub phys: &'a dyn PhysMem,
+    pub xlat: &'a X86_64,
+}
+
+impl<'a> KernelMem<'a> {
+    pub fn new(phys: &'a dyn PhysMem, xlat: &'a X86_64) -> Self {
+        KernelMem { phys, xlat }
+    }
+
+    /// Read `buf.len()` bytes at `va`, page by page (a range may cross into another mapping).
+    pub fn read(&self, va: Va, buf: &mut [u8], what: &str) -> Result<(), ObjError> {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let cur = va.wrapping_add(done as u64);
+            let in_page = (4096 - (cur.0 & 0xfff)) as usize;
+            let n = in_page.min(buf.len() - done);
+            let (pa, _) = self
+                .xlat
+                .translate(self.phys, cur)
+                .map_err(|source| ObjError::Translate { what: what.to_string(), va: cur, source })?;
+            self.phys
+                .read_phys(pa, &mut buf[done..done + n])
+                .map_err(|source| ObjError::Mem { what: what.to_string(), va: cur, pa, source })?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    pub fn read_vec(&self, va: Va, len: usize, what: &str) -> Result<Vec<u8>, ObjError> {
+        let mut v = vec![0u8; len];
+        self.read(va, &mut v, what)?;
+        Ok(v)
+    }
+
+    pub fn u64(&self, va: Va, what: &str) -> Result<u64, ObjError> {
+        let mut b = [0u8; 8];
+        self.read(va, &mut b, what)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    pub fn u32(&self, va: Va, what: &str) -> Result<u32, ObjError> {
+        let mut b = [0u8; 4];
+        self.read(va, &mut b, what)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    /// An unsigned or signed integer of 1, 2, 4 or 8 bytes, sign-extended when `signed`.
+    pub fn int(&self, va: Va, size: u64, signed: bool, what: &str) -> Result<i128, ObjError> {
+        if !matches!(size, 1 | 2 | 4 | 8) {
+            return Err(ObjError::Corrupt { what: what.into(), va, problem: format!("unsupported integer size {size}") });
+        }
+        let mut b = [0u8; 8];
+        self.read(va, &mut b[..size as usize], what)?;
+        let raw = u64::from_le_bytes(b);
+        let bits = size * 8;
+        Ok(if signed && bits < 64 {
+            let shift = 64 - bits;
+            (((raw << shift) as i64) >> shift) as i128
+        } else if signed {
+            raw as i64 as i128
+        } else {
+            raw as i128
+        })
+    }
+
+    /// A NUL-terminated string in a fixed-size array (e.g. `char name[56]`): bytes up to the first
+    /// NUL or the array's end. Non-UTF-8 bytes are replaced.
+    pub fn c_array_str(&self, va: Va, len: usize, what: &str) -> Result<String, ObjError> {
+        let b = self.read_vec(va, len, what)?;
+        let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+        Ok(String::from_utf8_lossy(&b[..end]).into_owned())
+    }
+
+    /// A string behind a `char *`, at most `max` bytes; NULL gives None.
+    pub fn c_ptr_str(&self, ptr: u64, max: usize, what: &str) -> Result<Option<String>, ObjError> {
+        if ptr == 0 {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        let mut va = Va(ptr);
+        while out.len() < max {
+            let chunk = ((4096 - (va.0 & 0xfff)) as usize).min(max - out.len());
+            let b = self.read_vec(va, chunk, what)?;
+            if let Some(n) = b.iter().position(|&c| c == 0) {
+                out.extend_from_slice(&b[..n]);
+                return Ok(Some(String::from_utf8_lossy(&out).into_owned()));
+            }
+            out.extend_from_slice(&b);
+            va = va.wrapping_add(chunk as u64);
+        }
+        Err(ObjError::Corrupt { what: what.into(), va: Va(ptr), problem: format!("string is not terminated within {max} bytes") })
+    }
+}
