@@ -11,4 +11,5 @@ pub mod dump;
 pub mod kernel;
 pub mod memory;
 pub mod output;
+pub mod symbols;
 pub mod translate;

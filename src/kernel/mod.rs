@@ -1,7 +1,10 @@
 //! Typed kernel objects over translated memory.
 
+pub mod context;
+pub mod layout;
 pub mod list;
 pub mod mem;
 
+pub use context::{Kernel, KernelError};
 pub use list::{walk_list, ListWalk};
 pub use mem::{KernelMem, ObjError};

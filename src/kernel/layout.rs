@@ -1,0 +1,212 @@
+//! Every kernel struct field modcrash reads, declared in one place and resolved once from the
+//! vmlinux DWARF. Fields that differ between kernel versions are optional, with the commit that
+//! changed them.
+
+use crate::symbols::{Hint, SymError, Type, Vmlinux};
+
+/// A member: its byte offset and size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field {
+    pub offset: u64,
+    pub size: u64,
+    /// Integer signedness, seen through typedefs and atomic wrappers.
+    pub signed: bool,
+}
+
+fn field(ty: &Type, path: &str) -> Result<Field, SymError> {
+    let m = ty.member(path)?;
+    let scalar = m.ty.scalar();
+    Ok(Field {
+        offset: m.offset,
+        size: m.size.or(scalar.map(|s| s.size)).unwrap_or(0),
+        signed: scalar.map(|s| s.signed).unwrap_or(false),
+    })
+}
+
+fn opt_field(ty: &Type, path: &str) -> Option<Field> {
+    if ty.has_member(path) {
+        field(ty, path).ok()
+    } else {
+        None
+    }
+}
+
+/// A `char name[N]` member: offset and N.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CharArray {
+    pub offset: u64,
+    pub len: u64,
+}
+
+fn char_array(ty: &Type, path: &str) -> Result<CharArray, SymError> {
+    let m = ty.member(path)?;
+    Ok(CharArray { offset: m.offset, len: m.size.unwrap_or(0).min(4096) })
+}
+
+/// Where a module's memory regions are described.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Regions {
+    /// Before 6.4: `struct module_layout core_layout, init_layout` (and data_layout on some
+    /// architectures), each `{ void *base; unsigned int size; ... }`.
+    Layout { core: u64, init: u64, data: Option<u64>, base: u64, size: Field },
+    /// 6.4+ (commit ac3b43283923 "module: replace module_layout with module_memory"):
+    /// `struct module_memory mem[MOD_MEM_NUM_TYPES]`, summed for /proc/modules, MOD_TEXT's base.
+    Mem { offset: u64, stride: u64, count: u64, base: u64, size: Field, text_index: u64 },
+}
+
+#[derive(Clone, Debug)]
+pub struct ModuleLayout {
+    pub state: Field,
+    pub list: u64,
+    pub name: CharArray,
+    pub taints: Field,
+    pub refcnt: Option<Field>,
+    pub version: Option<u64>,
+    pub srcversion: Option<u64>,
+    pub source_list: Option<u64>,
+    pub init: Option<u64>,
+    pub exit: Option<u64>,
+    pub regions: Regions,
+    /// sizeof(struct module).
+    pub size: u64,
+    /// MODULE_STATE_* enumerators.
+    pub state_live: i64,
+    pub state_coming: i64,
+    pub state_going: i64,
+    pub state_unformed: i64,
+}
+
+/// `struct module_use { struct list_head source_list, target_list; struct module *source, *target; }`
+#[derive(Clone, Copy, Debug)]
+pub struct ModuleUseLayout {
+    pub source_list: u64,
+    pub source: u64,
+}
+
+/// `struct taint_flag`: `{ char c_true, c_false; bool module; }` in 6.1; `desc` added in 6.11
+/// (commit 2d6b01b3bfa7 "panic: add taint_flag description"); `module` removed in 7.x.
+#[derive(Clone, Copy, Debug)]
+pub struct TaintFlagLayout {
+    pub size: u64,
+    pub c_true: u64,
+    pub c_false: u64,
+    pub module: Option<u64>,
+    pub desc: Option<u64>,
+}
+
+/// kernel/module/internal.h `struct mod_unload_taint` (5.19+, CONFIG_MODULE_UNLOAD_TAINT_TRACKING).
+#[derive(Clone, Copy, Debug)]
+pub struct ModUnloadTaintLayout {
+    pub list: u64,
+    pub name: CharArray,
+    pub taints: Field,
+    pub count: Field,
+}
+
+/// kernel/module/stats.c `struct mod_fail_load` (6.4+, CONFIG_MODULE_STATS).
+#[derive(Clone, Copy, Debug)]
+pub struct ModFailLoadLayout {
+    pub list: u64,
+    pub name: CharArray,
+    pub count: Field,
+    pub dup_fail_mask: Field,
+}
+
+const MAIN_C: &str = "kernel/module/main.c";
+
+impl ModuleLayout {
+    pub fn resolve(vm: &Vmlinux) -> Result<ModuleLayout, SymError> {
+        let hint = Hint::File(MAIN_C);
+        let t = vm.find_struct("module", hint)?;
+        let regions = if t.has_member("mem") {
+            let mem = t.member("mem")?;
+            let count = mem.ty.array_len().unwrap_or(0);
+            let elem = mem.ty.array_elem().ok_or_else(|| SymError::MemberNotFound {
+                ty: "struct module".into(),
+                path: "mem".into(),
+                why: "mem is not an array".into(),
+            })?;
+            let stride = elem.size().unwrap_or(0);
+            Regions::Mem {
+                offset: mem.offset,
+                stride,
+                count,
+                base: elem.member_offset("base")?,
+                size: field(&elem, "size")?,
+                text_index: vm.enumerator("MOD_TEXT", hint).unwrap_or(0) as u64,
+            }
+        } else {
+            let core = t.member("core_layout")?;
+            let lt = core.ty.clone();
+            Regions::Layout {
+                core: core.offset,
+                init: t.member_offset("init_layout")?,
+                data: opt_field(&t, "data_layout").map(|f| f.offset),
+                base: lt.member_offset("base")?,
+                size: field(&lt, "size")?,
+            }
+        };
+        let e = |n: &str| vm.enumerator(n, hint);
+        Ok(ModuleLayout {
+            state: field(&t, "state")?,
+            list: t.member_offset("list")?,
+            name: char_array(&t, "name")?,
+            taints: field(&t, "taints")?,
+            refcnt: opt_field(&t, "refcnt"),
+            version: opt_field(&t, "version").map(|f| f.offset),
+            srcversion: opt_field(&t, "srcversion").map(|f| f.offset),
+            source_list: opt_field(&t, "source_list").map(|f| f.offset),
+            init: opt_field(&t, "init").map(|f| f.offset),
+            exit: opt_field(&t, "exit").map(|f| f.offset),
+            regions,
+            size: t.size().unwrap_or(0),
+            state_live: e("MODULE_STATE_LIVE")?,
+            state_coming: e("MODULE_STATE_COMING")?,
+            state_going: e("MODULE_STATE_GOING")?,
+            state_unformed: e("MODULE_STATE_UNFORMED")?,
+        })
+    }
+}
+
+impl ModuleUseLayout {
+    pub fn resolve(vm: &Vmlinux) -> Result<ModuleUseLayout, SymError> {
+        let t = vm.find_struct("module_use", Hint::File(MAIN_C))?;
+        Ok(ModuleUseLayout { source_list: t.member_offset("source_list")?, source: t.member_offset("source")? })
+    }
+}
+
+impl TaintFlagLayout {
+    pub fn resolve(elem: &Type) -> Result<TaintFlagLayout, SymError> {
+        Ok(TaintFlagLayout {
+            size: elem.size().unwrap_or(0),
+            c_true: elem.member_offset("c_true")?,
+            c_false: elem.member_offset("c_false")?,
+            module: opt_field(elem, "module").map(|f| f.offset),
+            desc: opt_field(elem, "desc").map(|f| f.offset),
+        })
+    }
+}
+
+impl ModUnloadTaintLayout {
+    pub fn resolve(vm: &Vmlinux) -> Result<ModUnloadTaintLayout, SymError> {
+        let t = vm.find_struct("mod_unload_taint", Hint::File("kernel/module/tracking.c"))?;
+        Ok(ModUnloadTaintLayout {
+            list: t.member_offset("list")?,
+            name: char_array(&t, "name")?,
+            taints: field(&t, "taints")?,
+            count: field(&t, "count")?,
+        })
+    }
+}
+
+impl ModFailLoadLayout {
+    pub fn resolve(vm: &Vmlinux) -> Result<ModFailLoadLayout, SymError> {
+        let t = vm.find_struct("mod_fail_load", Hint::File("kernel/module/stats.c"))?;
+        Ok(ModFailLoadLayout {
+            list: t.member_offset("list")?,
+            name: char_array(&t, "name")?,
+            count: field(&t, "count")?,
+            dup_fail_mask: field(&t, "dup_fail_mask")?,
+        })
+    }
+}
