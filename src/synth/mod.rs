@@ -1,0 +1,1 @@
+//! Synthetic dump builder for tests (placeholder).
