@@ -3,7 +3,7 @@
 //! Layers, each depending only on the ones above it in this list:
 //! `dump` (file formats) -> `memory` (physical reads) -> `translate` (x86_64 virtual -> physical)
 //! -> `symbols` (vmlinux ELF + DWARF) -> `kernel` (typed objects) -> `analysis` (plain data)
-//! -> `output` (tables, JSON, kernel text).
+//! -> `output` (tables, JSON, kernel text). `synth` builds test dumps independently of `dump`.
 
 pub mod addr;
 pub mod analysis;
@@ -12,4 +12,5 @@ pub mod kernel;
 pub mod memory;
 pub mod output;
 pub mod symbols;
+pub mod synth;
 pub mod translate;
