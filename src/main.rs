@@ -1,4 +1,182 @@
-fn main() {
-    eprintln!("modcrash: not wired up yet");
-    std::process::exit(2);
+//! `modcrash VMCORE VMLINUX`: the command line. Parses arguments, runs the analyses, prints.
+//!
+//! Exit codes: 0 report produced; 1 report produced with warnings (partial results);
+//! 2 usage error; 3 input cannot be opened, or the vmlinux does not match the dump.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use modcrash::analysis::{self, Tracked};
+use modcrash::dump::{Dump, OpenOptions};
+use modcrash::kernel::Kernel;
+use modcrash::output::{self, kernel_text};
+use modcrash::symbols::Vmlinux;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "modcrash",
+    version,
+    about = "Loaded, unloaded-tainted and failed kernel modules, read from a Linux crash dump",
+    args_conflicts_with_subcommands = true,
+    after_help = "Exit codes: 0 report produced, 1 report produced with warnings, 2 usage error, \
+3 input cannot be opened or the vmlinux does not match the dump."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+    /// The crash dump: ELF (QEMU, /proc/vmcore, makedumpfile -E) or kdump-compressed (plain or flattened).
+    vmcore: Option<PathBuf>,
+    /// The matching vmlinux with debug info (e.g. from Debian's linux-image-*-dbg).
+    vmlinux: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Shorthand for --format json.
+    #[arg(long)]
+    json: bool,
+    /// Print one of the kernel's own files, byte for byte.
+    #[arg(long, value_enum, value_name = "FILE")]
+    kernel_text: Option<KernelText>,
+    /// Read even if the vmlinux does not match the dump (build-id, release or banner).
+    #[arg(long)]
+    force: bool,
+    /// Read pages excluded from a filtered dump as zeros instead of reporting them.
+    #[arg(long)]
+    zero_excluded: bool,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Describe a dump without a vmlinux: format, compression, pages, VMCOREINFO.
+    Info {
+        vmcore: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KernelText {
+    /// debugfs modules/stats
+    Stats,
+    /// debugfs modules/unloaded_tainted
+    UnloadedTainted,
+    /// /proc/modules
+    ProcModules,
+    /// /proc/sys/kernel/tainted
+    Tainted,
+    /// the `Modules linked in:` lines of an oops
+    PrintModules,
+}
+
+const EXIT_WARNINGS: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+const EXIT_INPUT: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Cmd::Info { vmcore, json }) = &cli.command {
+        return info(vmcore, *json);
+    }
+    let (Some(vmcore), Some(vmlinux)) = (&cli.vmcore, &cli.vmlinux) else {
+        eprintln!("modcrash: usage: modcrash VMCORE VMLINUX (or modcrash info VMCORE); see --help");
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let dump = match Dump::open_with(vmcore, OpenOptions { zero_excluded: cli.zero_excluded, ..Default::default() }) {
+        Ok(d) => d,
+        Err(e) => return fail(&e),
+    };
+    let vm = match Vmlinux::open(vmlinux) {
+        Ok(v) => v,
+        Err(e) => return fail(&e),
+    };
+    let kernel = match Kernel::new(&dump, dump.vmcoreinfo(), &vm, cli.force) {
+        Ok(k) => k,
+        Err(e) => return fail(&e),
+    };
+    let report = analysis::report(&kernel);
+    let text = match (cli.kernel_text, cli.json || cli.format == Format::Json) {
+        (Some(which), _) => match kernel_file(&report, which) {
+            Ok(t) => t,
+            Err(msg) => {
+                eprintln!("modcrash: {msg}");
+                return ExitCode::from(EXIT_INPUT);
+            }
+        },
+        (None, true) => output::json(&report),
+        (None, false) => output::table::render(&report),
+    };
+    print!("{text}");
+    if cli.kernel_text.is_some() {
+        for w in &report.warnings {
+            eprintln!("modcrash: warning: {}: {}", w.context, w.message);
+        }
+    }
+    if report.warnings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_WARNINGS)
+    }
+}
+
+fn kernel_file(r: &analysis::Report, which: KernelText) -> Result<String, String> {
+    let tracked = |what: &str, t: Option<String>| t.ok_or_else(|| format!("no {what} to print"));
+    Ok(match which {
+        KernelText::Stats => match &r.stats {
+            Tracked::Kernel(s) | Tracked::Modtrack(s) => kernel_text::stats(s),
+            Tracked::NotTracked { reason } => return Err(format!("modules/stats: {reason}")),
+            Tracked::Unreadable { error } => return Err(format!("modules/stats: unreadable: {error}")),
+        },
+        KernelText::UnloadedTainted => match &r.unloaded_tainted {
+            Tracked::Kernel(l) | Tracked::Modtrack(l) => kernel_text::unloaded_tainted(l),
+            Tracked::NotTracked { reason } => return Err(format!("modules/unloaded_tainted: {reason}")),
+            Tracked::Unreadable { error } => return Err(format!("modules/unloaded_tainted: unreadable: {error}")),
+        },
+        KernelText::ProcModules => kernel_text::proc_modules(&r.modules),
+        KernelText::Tainted => tracked("tainted_mask", r.taint.as_ref().map(|t| kernel_text::tainted(t.mask)))?,
+        KernelText::PrintModules => kernel_text::print_modules(
+            &r.modules,
+            r.unloaded_tainted.data().map(|v| v.as_slice()),
+            r.last_unloaded.as_ref(),
+        ),
+    })
+}
+
+fn info(vmcore: &PathBuf, json: bool) -> ExitCode {
+    match Dump::open(vmcore) {
+        Ok(d) => {
+            let i = d.info();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&i).unwrap_or_default());
+            } else {
+                print!("{i}");
+            }
+            if i.warnings.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_WARNINGS)
+            }
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &dyn std::error::Error) -> ExitCode {
+    let mut msg = format!("modcrash: {e}");
+    let mut src = e.source();
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !msg.contains(&t) {
+            msg += &format!("\n  caused by: {t}");
+        }
+        src = s.source();
+    }
+    eprintln!("{msg}");
+    ExitCode::from(EXIT_INPUT)
 }

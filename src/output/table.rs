@@ -1,0 +1,146 @@
+//! Human output: tables that answer the triage question at a glance.
+
+use crate::analysis::{ModuleState, Report, Tracked};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
+use std::fmt::Write;
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled).set_header(header.to_vec());
+    t
+}
+
+fn bytes(n: u64) -> String {
+    const U: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i < U.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {} ({n} B)", U[i])
+    }
+}
+
+pub fn render(r: &Report) -> String {
+    let mut out = String::new();
+    let id = &r.identity;
+    let _ = writeln!(out, "Kernel    {}", id.release.as_deref().unwrap_or("(unknown release)"));
+    let _ = writeln!(out, "Build-ID  {}", id.build_id.as_deref().unwrap_or("(none)"));
+    let _ = writeln!(
+        out,
+        "KASLR     offset {:#x}, {}-level paging, direct map at {}",
+        id.kaslr_offset.unwrap_or(0),
+        id.paging_levels,
+        id.page_offset_base.map(|v| format!("{v:#x}")).unwrap_or_else(|| "?".into())
+    );
+    if let Some(t) = id.crash_time {
+        let _ = writeln!(out, "Crashed   at {t} (seconds since the epoch)");
+    }
+    match &r.taint {
+        Some(t) if t.mask == 0 => {
+            let _ = writeln!(out, "Taint     none (0)");
+        }
+        Some(t) => {
+            let _ = writeln!(out, "Taint     {} ({:#x} = {})", t.letters, t.mask, t.mask);
+            for b in &t.bits {
+                let letter = b.letter.map(String::from).unwrap_or_else(|| format!("bit {}", b.bit));
+                let _ = writeln!(out, "          {letter:>6}  {}", b.desc.as_deref().unwrap_or(""));
+            }
+        }
+        None => {
+            let _ = writeln!(out, "Taint     (unreadable)");
+        }
+    }
+
+    let _ = writeln!(out, "\nLoaded modules ({}, {} tainted)", r.modules.len(), r.modules.iter().filter(|m| m.taints != 0).count());
+    let mut t = table(&["Module", "Taints", "State", "Size", "Refs", "Base", "Version"]);
+    for m in &r.modules {
+        let state = match m.state {
+            ModuleState::Live => "live".to_string(),
+            ModuleState::Coming => "loading".into(),
+            ModuleState::Going => "unloading".into(),
+            ModuleState::Unformed => "unformed".into(),
+            ModuleState::Unknown(v) => format!("? ({v})"),
+        };
+        t.add_row(vec![
+            Cell::new(&m.name),
+            Cell::new(&m.taint_letters),
+            Cell::new(state),
+            Cell::new(m.size),
+            Cell::new(m.refcount),
+            Cell::new(format!("{:#x}", m.base)),
+            Cell::new(m.version.as_deref().or(m.srcversion.as_deref()).unwrap_or("")),
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
+
+    let _ = write!(out, "\nUnloaded tainted modules");
+    match &r.unloaded_tainted {
+        Tracked::Kernel(l) | Tracked::Modtrack(l) => {
+            let src = if matches!(r.unloaded_tainted, Tracked::Kernel(_)) { "kernel" } else { "modtrack" };
+            if l.is_empty() {
+                let _ = writeln!(out, " (from the {src}): none recorded");
+            } else {
+                let _ = writeln!(out, " (from the {src}, newest first)");
+                let mut t = table(&["Module", "Taints", "Unloads"]);
+                for e in l {
+                    t.add_row(vec![Cell::new(&e.name), Cell::new(&e.taint_letters), Cell::new(e.count)]);
+                }
+                let _ = writeln!(out, "{t}");
+            }
+        }
+        Tracked::NotTracked { reason } => {
+            let _ = writeln!(out, ": {reason}");
+        }
+        Tracked::Unreadable { error } => {
+            let _ = writeln!(out, ": unreadable: {error}");
+        }
+    }
+    if let Some(l) = &r.last_unloaded {
+        if !l.name.is_empty() {
+            let _ = writeln!(out, "Last unloaded module: {}{}", l.name, l.taints.as_deref().unwrap_or(""));
+        }
+    }
+
+    let _ = write!(out, "\nModule load statistics");
+    match &r.stats {
+        Tracked::Kernel(s) | Tracked::Modtrack(s) => {
+            let src = if matches!(r.stats, Tracked::Kernel(_)) { "kernel" } else { "modtrack" };
+            let _ = writeln!(out, " (from the {src})");
+            let failed = s.failed_kreads + s.failed_decompress + s.failed_becoming + s.failed_load_modules;
+            let _ = writeln!(out, "  {} modules loaded since boot, {} loads failed", s.modcount, failed);
+            let _ = writeln!(
+                out,
+                "  failed on: kread {}, decompress {}, becoming {}, load {}",
+                s.failed_kreads, s.failed_decompress, s.failed_becoming, s.failed_load_modules
+            );
+            let _ = writeln!(out, "  memory wasted by failed loads: {}", bytes(s.wasted_bytes()));
+            let _ = writeln!(out, "  total module size {}, text {}", bytes(s.total_mod_size), bytes(s.total_text_size));
+            if !s.dup_failed.is_empty() {
+                let _ = writeln!(out, "Duplicate failed loads (newest first)");
+                let mut t = table(&["Module", "Times", "Reason"]);
+                for d in &s.dup_failed {
+                    t.add_row(vec![Cell::new(&d.name), Cell::new(d.count), Cell::new(d.reason())]);
+                }
+                let _ = writeln!(out, "{t}");
+            }
+        }
+        Tracked::NotTracked { reason } => {
+            let _ = writeln!(out, ": {reason}");
+        }
+        Tracked::Unreadable { error } => {
+            let _ = writeln!(out, ": unreadable: {error}");
+        }
+    }
+    if !r.warnings.is_empty() {
+        let _ = writeln!(out, "\nWarnings ({}):", r.warnings.len());
+        for w in &r.warnings {
+            let _ = writeln!(out, "  {}: {}", w.context, w.message);
+        }
+    }
+    out
+}
