@@ -8,3 +8,4 @@
 pub mod addr;
 pub mod dump;
 pub mod memory;
+pub mod symbols;

@@ -87,26 +87,36 @@ impl VmcoreInfo {
 
     /// `NUMBER(name)`: signed decimal, or `0x` hex (6.12+ VMALLOC_START).
     pub fn number(&self, name: &str) -> Result<Option<i64>, VmcoreInfoValueError> {
-        self.parsed(&format!("NUMBER({name})"), "a signed decimal (or 0x hex) number", |s| {
-            if let Some(h) = s.strip_prefix("0x") {
-                u64::from_str_radix(h, 16).ok().map(|v| v as i64)
-            } else {
-                s.parse::<i64>().ok()
-            }
-        })
+        self.parsed(
+            &format!("NUMBER({name})"),
+            "a signed decimal (or 0x hex) number",
+            |s| {
+                if let Some(h) = s.strip_prefix("0x") {
+                    u64::from_str_radix(h, 16).ok().map(|v| v as i64)
+                } else {
+                    s.parse::<i64>().ok()
+                }
+            },
+        )
     }
 
     pub fn size(&self, name: &str) -> Result<Option<u64>, VmcoreInfoValueError> {
-        self.parsed(&format!("SIZE({name})"), "a decimal number", |s| s.parse().ok())
+        self.parsed(&format!("SIZE({name})"), "a decimal number", |s| {
+            s.parse().ok()
+        })
     }
 
     /// `OFFSET(struct.member)`.
     pub fn offset(&self, name: &str) -> Result<Option<u64>, VmcoreInfoValueError> {
-        self.parsed(&format!("OFFSET({name})"), "a decimal number", |s| s.parse().ok())
+        self.parsed(&format!("OFFSET({name})"), "a decimal number", |s| {
+            s.parse().ok()
+        })
     }
 
     pub fn length(&self, name: &str) -> Result<Option<u64>, VmcoreInfoValueError> {
-        self.parsed(&format!("LENGTH({name})"), "a decimal number", |s| s.parse().ok())
+        self.parsed(&format!("LENGTH({name})"), "a decimal number", |s| {
+            s.parse().ok()
+        })
     }
 
     fn parsed<T>(
@@ -145,7 +155,10 @@ OFFSET(list_head.next)=0\nCRASHTIME=1700000000\n\0\0\0",
         assert_eq!(v.page_size().unwrap(), Some(4096));
         assert_eq!(v.symbol("init_top_pgt").unwrap(), Some(0xffffffffb0a0c000));
         assert_eq!(v.number("phys_base").unwrap(), Some(-694157312));
-        assert_eq!(v.number("VMALLOC_START").unwrap(), Some(0xffffc90000000000u64 as i64));
+        assert_eq!(
+            v.number("VMALLOC_START").unwrap(),
+            Some(0xffffc90000000000u64 as i64)
+        );
         assert_eq!(v.kernel_offset().unwrap(), Some(0x2e000000));
         assert_eq!(v.offset("list_head.next").unwrap(), Some(0));
         assert_eq!(v.crash_time().unwrap(), Some(1700000000));
