@@ -264,9 +264,14 @@ impl DwarfData {
         Ok(UnitTable { units })
     }
 
-    /// Read only the root DIE's DW_AT_name. Parses the unit's abbreviation table (needed to
-    /// decode the root DIE), but nothing past the root DIE.
+    /// Read only the root DIE's DW_AT_name: the fast path scans the raw abbreviation table for
+    /// the root's code without building gimli's `Abbreviations` (which allocates per entry and
+    /// dominated the table build), then skips root attributes by form. Anything unusual falls
+    /// back to gimli's full parse.
     fn root_name(&self, header: &Header) -> gimli::Result<Option<&'static str>> {
+        if let Some(name) = self.root_name_fast(header) {
+            return Ok(name);
+        }
         let abbrevs = header.abbreviations(&self.dwarf.debug_abbrev)?;
         let mut raw = header.entries_raw(&abbrevs, None)?;
         let Some(abbrev) = raw.read_abbreviation()? else {
@@ -279,6 +284,72 @@ impl DwarfData {
             }
         }
         Ok(None)
+    }
+
+    /// `None` = could not decide, use the slow path; `Some(None)` = no name.
+    fn root_name_fast(&self, header: &Header) -> Option<Option<&'static str>> {
+        let encoding = header.encoding();
+        let mut die = header.range_from(UnitOffset(header.header_size())..).ok()?;
+        let code = die.read_uleb128().ok()?;
+        if code == 0 {
+            return Some(None);
+        }
+        // Find the abbreviation with that code: a raw byte scan (most LEB128s here are one
+        // byte), positioned at the root's attribute list on success.
+        let abbrev_all = self.dwarf.debug_abbrev.reader().slice();
+        let mut p = usize::try_from(header.debug_abbrev_offset().0).ok()?;
+        loop {
+            let c = raw_uleb(abbrev_all, &mut p)?;
+            if c == 0 {
+                return None; // not found: let gimli report it
+            }
+            let _tag = raw_uleb(abbrev_all, &mut p)?;
+            p += 1; // DW_CHILDREN_*
+            if c == code {
+                break;
+            }
+            loop {
+                let at = raw_uleb(abbrev_all, &mut p)?;
+                let form = raw_uleb(abbrev_all, &mut p)?;
+                if form == u64::from(gimli::DW_FORM_implicit_const.0) {
+                    raw_uleb(abbrev_all, &mut p)?; // SLEB128: same length rules
+                }
+                if at == 0 && form == 0 {
+                    break;
+                }
+            }
+        }
+        let mut ab = gimli::EndianSlice::new(abbrev_all.get(p..)?, die.endian());
+        // Walk the root's attributes.
+        loop {
+            let at = ab.read_uleb128().ok()?;
+            let mut form = gimli::DwForm(ab.read_uleb128_u16().ok()?);
+            if form == gimli::DW_FORM_implicit_const {
+                ab.read_sleb128().ok()?;
+            }
+            if at == 0 && form.0 == 0 {
+                return Some(None);
+            }
+            while form == gimli::DW_FORM_indirect {
+                form = gimli::DwForm(die.read_uleb128_u16().ok()?);
+            }
+            if at == u64::from(gimli::DW_AT_name.0) {
+                let v = match form {
+                    gimli::DW_FORM_string => {
+                        AttributeValue::String(die.read_null_terminated_slice().ok()?)
+                    }
+                    gimli::DW_FORM_strp => AttributeValue::DebugStrRef(gimli::DebugStrOffset(
+                        die.read_offset(encoding.format).ok()?,
+                    )),
+                    gimli::DW_FORM_line_strp => AttributeValue::DebugLineStrRef(
+                        gimli::DebugLineStrOffset(die.read_offset(encoding.format).ok()?),
+                    ),
+                    _ => return None,
+                };
+                return Some(self.attr_str(v));
+            }
+            skip_form(&mut die, form, encoding)?;
+        }
     }
 
     /// A string attribute's bytes (zero-copy), as UTF-8.
@@ -378,9 +449,13 @@ impl DwarfData {
     /// index named types, variables and enumerators.
     fn index_unit(&self, slot: &UnitSlot) -> Result<UnitData, CachedErr> {
         let header = &slot.header;
-        let wrap = |offset: u64, what: &str| {
-            let what = what.to_string();
-            move |err| CachedErr { offset, what, err }
+        // Builds the error only when called (this runs per DIE on the hot path).
+        let wrap = |offset: u64, what: &'static str| {
+            move |err| CachedErr {
+                offset,
+                what: what.to_string(),
+                err,
+            }
         };
         let abbrevs = Arc::new(
             header
@@ -511,10 +586,9 @@ impl DwarfData {
             });
         }
         let header = &slot.header;
-        let map = |offset: u64, what: &'static str| {
-            let file = self.file.clone();
-            move |e| SymError::dwarf(&file, offset, what, e)
-        };
+        // Builds the error only when called (this runs per DIE on the hot path).
+        let map =
+            |offset: u64, what: &'static str| move |e| SymError::dwarf(&self.file, offset, what, e);
         let abbrevs = header
             .abbreviations(&self.dwarf.debug_abbrev)
             .map_err(map(slot.offset, "the unit's abbreviations"))?;
@@ -607,6 +681,82 @@ impl DwarfData {
             _ => None,
         }
     }
+}
+
+/// Read a LEB128 from `b` at `*p` (value meaningful for unsigned; for signed only the length
+/// matters to callers). `None` past the end or on overlong input.
+#[inline]
+fn raw_uleb(b: &[u8], p: &mut usize) -> Option<u64> {
+    let first = *b.get(*p)?;
+    *p += 1;
+    if first < 0x80 {
+        return Some(u64::from(first));
+    }
+    let mut v = u64::from(first & 0x7f);
+    let mut shift = 7;
+    loop {
+        let byte = *b.get(*p)?;
+        *p += 1;
+        if shift < 64 {
+            v |= u64::from(byte & 0x7f) << shift;
+        } else if shift > 70 {
+            return None;
+        }
+        if byte < 0x80 {
+            return Some(v);
+        }
+        shift += 7;
+    }
+}
+
+/// Skip one attribute value of `form`. `None` for forms we do not know.
+#[allow(non_upper_case_globals)]
+fn skip_form(r: &mut R, form: gimli::DwForm, enc: gimli::Encoding) -> Option<()> {
+    use gimli::constants::*;
+    let n: usize = match form {
+        DW_FORM_flag_present | DW_FORM_implicit_const => 0,
+        DW_FORM_data1 | DW_FORM_ref1 | DW_FORM_flag | DW_FORM_strx1 | DW_FORM_addrx1 => 1,
+        DW_FORM_data2 | DW_FORM_ref2 | DW_FORM_strx2 | DW_FORM_addrx2 => 2,
+        DW_FORM_strx3 | DW_FORM_addrx3 => 3,
+        DW_FORM_data4 | DW_FORM_ref4 | DW_FORM_ref_sup4 | DW_FORM_strx4 | DW_FORM_addrx4 => 4,
+        DW_FORM_data8 | DW_FORM_ref8 | DW_FORM_ref_sig8 | DW_FORM_ref_sup8 => 8,
+        DW_FORM_data16 => 16,
+        DW_FORM_addr => usize::from(enc.address_size),
+        DW_FORM_strp | DW_FORM_line_strp | DW_FORM_sec_offset | DW_FORM_strp_sup
+        | DW_FORM_GNU_ref_alt | DW_FORM_GNU_strp_alt => usize::from(enc.format.word_size()),
+        DW_FORM_ref_addr => {
+            if enc.version <= 2 {
+                usize::from(enc.address_size)
+            } else {
+                usize::from(enc.format.word_size())
+            }
+        }
+        DW_FORM_udata
+        | DW_FORM_ref_udata
+        | DW_FORM_strx
+        | DW_FORM_addrx
+        | DW_FORM_loclistx
+        | DW_FORM_rnglistx
+        | DW_FORM_GNU_addr_index
+        | DW_FORM_GNU_str_index => {
+            r.read_uleb128().ok()?;
+            0
+        }
+        DW_FORM_sdata => {
+            r.read_sleb128().ok()?;
+            0
+        }
+        DW_FORM_string => {
+            r.read_null_terminated_slice().ok()?;
+            0
+        }
+        DW_FORM_block1 => usize::from(r.read_u8().ok()?),
+        DW_FORM_block2 => usize::from(r.read_u16().ok()?),
+        DW_FORM_block4 => r.read_u32().ok()? as usize,
+        DW_FORM_block | DW_FORM_exprloc => r.read_uleb128().ok()? as usize,
+        _ => return None,
+    };
+    r.skip(n).ok()
 }
 
 /// DW_AT_const_value of an enumerator. Fixed-size data forms are zero-extended (GCC uses

@@ -113,35 +113,25 @@ pub struct Symbol<'a> {
     pub file: Option<&'a str>,
 }
 
-/// Compact stored form of a symbol; names and files point into .strtab.
-#[derive(Clone, Copy)]
-struct RawSym {
-    name: &'static str,
-    addr: u64,
-    size: u64,
-    kind: SymKind,
-    binding: SymBinding,
-    shndx: u16,
-    /// Index into `Symtab::files`, or u32::MAX.
-    file: u32,
-}
-
-const NONE: u32 = u32::MAX;
-
-/// The parsed .symtab with a lazily built name index.
+/// The .symtab, zero-copy: the raw `Elf64_Sym` array and .strtab. On first lookup one pass
+/// hashes every name into a `u32` array (half a megabyte for the 6.1 vmlinux); a lookup then
+/// scans that array and compares names only on a hash match. A local symbol's file is found by
+/// walking back to the nearest `STT_FILE` entry (locals are grouped by file).
 pub(crate) struct Symtab {
-    syms: Vec<RawSym>,
-    files: Vec<&'static str>,
-    index: OnceLock<NameIndex>,
+    endian: Endianness,
+    syms: &'static [elf::Sym64<Endianness>],
+    strings: object::read::StringTable<'static, &'static [u8]>,
+    hashes: OnceLock<Vec<u32>>,
 }
 
-/// Name -> first symbol index, with per-symbol `next` chains (no per-name allocation).
-struct NameIndex {
-    by_name: FxHashMap<&'static str, u32>,
-    /// `name.N` (GCC's names for function-scope statics, `.constprop.0` etc) -> first index.
-    by_base: FxHashMap<&'static str, u32>,
-    next: Vec<u32>,
-    next_base: Vec<u32>,
+/// FNV-1a over the name bytes.
+#[inline]
+fn name_hash(name: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in name {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    h
 }
 
 /// Strip GCC's `.N` / `.isra.N` / `.constprop.N` style suffixes: "foo.3" -> "foo".
@@ -158,89 +148,99 @@ pub(crate) fn base_name(name: &str) -> Option<&str> {
 }
 
 impl Symtab {
-    fn build(syms: Vec<RawSym>, files: Vec<&'static str>) -> Symtab {
-        Symtab {
-            syms,
-            files,
-            index: OnceLock::new(),
-        }
+    fn name_bytes(&self, i: usize) -> &'static [u8] {
+        self.syms[i].name(self.endian, self.strings).unwrap_or(b"")
     }
 
-    fn index(&self) -> &NameIndex {
-        self.index.get_or_init(|| {
-            let n = self.syms.len();
-            let mut by_name: FxHashMap<&'static str, u32> =
-                HashMap::with_capacity_and_hasher(n, FxBuild::default());
-            let mut by_base: FxHashMap<&'static str, u32> = HashMap::default();
-            let mut next = vec![NONE; n];
-            let mut next_base = vec![NONE; n];
-            // Insert in reverse so chains come out in symtab order.
-            for i in (0..n).rev() {
-                let s = &self.syms[i];
-                if s.name.is_empty() || s.kind == SymKind::File || s.kind == SymKind::Section {
-                    continue;
-                }
-                if let Some(prev) = by_name.insert(s.name, i as u32) {
-                    next[i] = prev;
-                }
-                if let Some(b) = base_name(s.name) {
-                    if let Some(prev) = by_base.insert(b, i as u32) {
-                        next_base[i] = prev;
-                    }
-                }
-            }
-            NameIndex {
-                by_name,
-                by_base,
-                next,
-                next_base,
-            }
+    fn hashes(&self) -> &[u32] {
+        self.hashes.get_or_init(|| {
+            (0..self.syms.len())
+                .map(|i| name_hash(self.name_bytes(i)))
+                .collect()
         })
     }
 
-    fn to_symbol(&self, i: u32) -> Symbol<'_> {
-        let r = &self.syms[i as usize];
-        Symbol {
-            name: r.name,
-            addr: r.addr,
-            size: r.size,
-            kind: r.kind,
-            binding: r.binding,
-            shndx: r.shndx,
-            file: (r.file != NONE).then(|| self.files[r.file as usize]),
-        }
+    /// The `STT_FILE` name governing local symbol `i`.
+    fn file_of(&self, i: usize) -> Option<&'static str> {
+        (0..i)
+            .rev()
+            .find(|&j| self.syms[j].st_type() == elf::STT_FILE)
+            .and_then(|j| std::str::from_utf8(self.name_bytes(j)).ok())
     }
 
-    /// All symbols named exactly `name`, in symtab order.
+    fn to_symbol(&self, i: usize, with_file: bool) -> Option<Symbol<'_>> {
+        let s = &self.syms[i];
+        let e = self.endian;
+        let kind = SymKind::from_st_type(s.st_type());
+        let binding = SymBinding::from_st_bind(s.st_bind());
+        Some(Symbol {
+            name: std::str::from_utf8(self.name_bytes(i)).ok()?,
+            addr: s.st_value(e),
+            size: s.st_size(e),
+            kind,
+            binding,
+            shndx: s.st_shndx(e),
+            file: if with_file && binding == SymBinding::Local && kind != SymKind::File {
+                self.file_of(i)
+            } else {
+                None
+            },
+        })
+    }
+
+    fn indexable(&self, i: usize) -> bool {
+        let t = self.syms[i].st_type();
+        t != elf::STT_FILE && t != elf::STT_SECTION
+    }
+
+    /// All symbols named exactly `name`, in symtab order (FILE and SECTION entries excluded).
     pub(crate) fn lookup(&self, name: &str) -> Vec<Symbol<'_>> {
-        let idx = self.index();
         let mut out = Vec::new();
-        let mut cur = idx.by_name.get(name).copied().unwrap_or(NONE);
-        while cur != NONE {
-            out.push(self.to_symbol(cur));
-            cur = idx.next[cur as usize];
+        if name.is_empty() {
+            return out;
+        }
+        let want = name_hash(name.as_bytes());
+        for (i, &h) in self.hashes().iter().enumerate() {
+            if h == want && self.indexable(i) && self.name_bytes(i) == name.as_bytes() {
+                out.extend(self.to_symbol(i, true));
+            }
         }
         out
     }
 
-    /// All symbols named `name.SUFFIX` (function-scope statics such as `x.0`).
+    /// All symbols named `name.SUFFIX` (function-scope statics such as `x.0`). A full scan,
+    /// meant for the rare fallback when the exact name is absent.
     pub(crate) fn lookup_suffixed(&self, name: &str) -> Vec<Symbol<'_>> {
-        let idx = self.index();
-        let mut out = Vec::new();
-        let mut cur = idx.by_base.get(name).copied().unwrap_or(NONE);
-        while cur != NONE {
-            out.push(self.to_symbol(cur));
-            cur = idx.next_base[cur as usize];
-        }
-        out
+        let want = name.as_bytes();
+        (0..self.syms.len())
+            .filter(|&i| {
+                let n = self.name_bytes(i);
+                n.len() > want.len() + 1
+                    && n.starts_with(want)
+                    && n[want.len()] == b'.'
+                    && self.indexable(i)
+            })
+            .filter_map(|i| self.to_symbol(i, true))
+            .filter(|s| base_name(s.name) == Some(name))
+            .collect()
     }
 
     pub(crate) fn len(&self) -> usize {
         self.syms.len()
     }
 
+    /// All symbols in order, locals with their file.
     pub(crate) fn iter(&self) -> impl Iterator<Item = Symbol<'_>> + '_ {
-        (0..self.syms.len() as u32).map(move |i| self.to_symbol(i))
+        let mut cur_file: Option<&str> = None;
+        (0..self.syms.len()).filter_map(move |i| {
+            let mut s = self.to_symbol(i, false)?;
+            if s.kind == SymKind::File {
+                cur_file = Some(s.name);
+            } else if s.binding == SymBinding::Local {
+                s.file = cur_file;
+            }
+            Some(s)
+        })
     }
 }
 
@@ -349,36 +349,12 @@ impl ElfInfo {
         if st.is_empty() {
             return Err("no .symtab section (stripped file)".to_string());
         }
-        let strings = st.strings();
-        let mut syms = Vec::with_capacity(st.len());
-        let mut files: Vec<&'static str> = Vec::new();
-        let mut cur_file = NONE;
-        for sym in st.iter() {
-            let name = sym
-                .name(self.endian, strings)
-                .ok()
-                .and_then(|n| std::str::from_utf8(n).ok())
-                .unwrap_or("");
-            let kind = SymKind::from_st_type(sym.st_type());
-            let binding = SymBinding::from_st_bind(sym.st_bind());
-            let mut file = NONE;
-            if kind == SymKind::File {
-                files.push(name);
-                cur_file = (files.len() - 1) as u32;
-            } else if binding == SymBinding::Local {
-                file = cur_file;
-            }
-            syms.push(RawSym {
-                name,
-                addr: sym.st_value(self.endian),
-                size: sym.st_size(self.endian),
-                kind,
-                binding,
-                shndx: sym.st_shndx(self.endian),
-                file,
-            });
-        }
-        Ok(Symtab::build(syms, files))
+        Ok(Symtab {
+            endian: self.endian,
+            syms: st.symbols(),
+            strings: st.strings(),
+            hashes: OnceLock::new(),
+        })
     }
 
     /// The GNU build-id (lower-case hex), from `.note.gnu.build-id` or any SHT_NOTE section.

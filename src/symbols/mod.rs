@@ -48,6 +48,9 @@ pub enum Hint<'a> {
     /// The unit defining this symbol: a function (via .debug_aranges) or a static (via the
     /// `STT_FILE` symbol preceding it).
     Symbol(&'a str),
+    /// Like `File`, but never fall back to other units: a miss is reported at once. Use it to
+    /// probe for something that may not exist in this kernel version (e.g. `MOD_TEXT`).
+    Only(&'a str),
 }
 
 /// A variable: link-time address from the symbol table, type from DWARF.
@@ -116,7 +119,7 @@ impl Vmlinux {
         // vmlinux files are read-only build artefacts.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
         // Lookups hop around a large file; do not read ahead megabytes per fault.
-        let _ = map.advise(memmap2::Advice::Random);
+        // let _ = map.advise(memmap2::Advice::Random);
         // SAFETY: the mapping is owned by `_backing` below, which outlives `elf` and `dwarf` (field
         // drop order) and never moves its bytes. No public method hands out a `'static` borrow:
         // every returned reference is tied to `&self`.
@@ -291,7 +294,7 @@ impl Vmlinux {
     fn hint_units(&self, hint: Hint<'_>) -> Result<Vec<u32>, SymError> {
         match hint {
             Hint::Any => Ok(Vec::new()),
-            Hint::File(p) => self.dwarf.units_by_path(p),
+            Hint::File(p) | Hint::Only(p) => self.dwarf.units_by_path(p),
             Hint::Symbol(name) => {
                 let mut out = Vec::new();
                 for s in self.symbols(name)? {
@@ -313,7 +316,11 @@ impl Vmlinux {
     }
 
     /// All units in fallback order: those in the same directories as `first`, then the rest.
-    fn fallback_order(&self, first: &[u32]) -> Result<Vec<u32>, SymError> {
+    /// Empty for [`Hint::Only`].
+    fn fallback_order(&self, hint: Hint<'_>, first: &[u32]) -> Result<Vec<u32>, SymError> {
+        if let Hint::Only(_) = hint {
+            return Ok(Vec::new());
+        }
         let t = self.dwarf.table()?;
         let dirs: Vec<&str> = first
             .iter()
@@ -446,7 +453,7 @@ impl Vmlinux {
                 });
             }
         }
-        let order = self.fallback_order(&first)?;
+        let order = self.fallback_order(hint, &first)?;
         let want = Want::Named {
             kinds,
             allow_decl: false,
@@ -476,7 +483,7 @@ impl Vmlinux {
                 return Ok(e.value);
             }
         }
-        let order = self.fallback_order(&first)?;
+        let order = self.fallback_order(hint, &first)?;
         for &u in &order {
             if self.dwarf.unit_has(u, name, Want::Enumerator)? {
                 if let Some(e) = self.dwarf.unit_data(u)?.enumerators(name).next() {
@@ -494,7 +501,7 @@ impl Vmlinux {
     /// The enum type that declares an enumerator.
     pub fn enum_of(&self, enumerator: &str, hint: Hint<'_>) -> Result<Type, SymError> {
         let first = self.hint_units(hint)?;
-        let order = self.fallback_order(&first)?;
+        let order = self.fallback_order(hint, &first)?;
         for (i, &u) in first.iter().chain(order.iter()).enumerate() {
             if i >= first.len() && !self.dwarf.unit_has(u, enumerator, Want::Enumerator)? {
                 continue;
@@ -554,6 +561,17 @@ impl Vmlinux {
         }
         syms.sort_by_key(|s| s.addr);
         syms.dedup_by_key(|s| s.addr);
+        if syms.is_empty() {
+            // Without an address there is nothing to read; fail fast rather than scan DWARF.
+            return Err(SymError::SymbolNotFound {
+                file: self.elf.file.clone(),
+                name: name.to_string(),
+                detail: match file_hint {
+                    Some(h) => format!(" (data symbol, defined in {h})"),
+                    None => " (data symbol)".into(),
+                },
+            });
+        }
         let sym = match syms.as_slice() {
             [] => None,
             [one] => Some(*one),
@@ -613,7 +631,8 @@ impl Vmlinux {
         }
         let mut scanned = 0;
         if best.is_none() {
-            let order = self.fallback_order(&first)?;
+            let hint = file_hint.map(Hint::File).unwrap_or(Hint::Any);
+            let order = self.fallback_order(hint, &first)?;
             scanned = order.len();
             let want = Want::Named {
                 kinds: &[NamedKind::Variable],
