@@ -1,0 +1,451 @@
+//! ELF side of a vmlinux: section headers, the symbol table (with the `STT_FILE` each local
+//! symbol belongs to), the GNU build-id note, and reads of initialised image bytes.
+//!
+//! Everything borrows from the file's bytes; the name index is built lazily on first lookup.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
+
+use object::elf;
+use object::read::elf::{FileHeader, SectionHeader, Sym};
+use object::Endianness;
+
+use super::error::SymError;
+
+type ElfHeader = elf::FileHeader64<Endianness>;
+type ElfSection = elf::SectionHeader64<Endianness>;
+
+/// A small, fast, non-cryptographic hasher (the FxHash multiply-rotate scheme) for symbol names.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().unwrap());
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(K);
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.write(&[i]);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
+pub(crate) type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
+
+/// What an ELF symbol names (`STT_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum SymKind {
+    NoType,
+    Object,
+    Func,
+    Section,
+    File,
+    Common,
+    Tls,
+    Other(u8),
+}
+
+impl SymKind {
+    fn from_st_type(t: u8) -> SymKind {
+        match t {
+            elf::STT_NOTYPE => SymKind::NoType,
+            elf::STT_OBJECT => SymKind::Object,
+            elf::STT_FUNC => SymKind::Func,
+            elf::STT_SECTION => SymKind::Section,
+            elf::STT_FILE => SymKind::File,
+            elf::STT_COMMON => SymKind::Common,
+            elf::STT_TLS => SymKind::Tls,
+            o => SymKind::Other(o),
+        }
+    }
+}
+
+/// Symbol binding (`STB_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum SymBinding {
+    Local,
+    Global,
+    Weak,
+    Other(u8),
+}
+
+impl SymBinding {
+    fn from_st_bind(b: u8) -> SymBinding {
+        match b {
+            elf::STB_LOCAL => SymBinding::Local,
+            elf::STB_GLOBAL => SymBinding::Global,
+            elf::STB_WEAK => SymBinding::Weak,
+            o => SymBinding::Other(o),
+        }
+    }
+}
+
+/// One ELF symbol. `file` is the `STT_FILE` name preceding a local symbol (a basename such as
+/// "tracking.c"); globals have none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Symbol<'a> {
+    pub name: &'a str,
+    /// Link-time address (`st_value`).
+    pub addr: u64,
+    pub size: u64,
+    pub kind: SymKind,
+    pub binding: SymBinding,
+    /// `st_shndx` (0 = undefined, 0xfff1 = absolute).
+    pub shndx: u16,
+    pub file: Option<&'a str>,
+}
+
+/// The .symtab, zero-copy: the raw `Elf64_Sym` array and .strtab. On first lookup one pass
+/// hashes every name into a `u32` array (half a megabyte for the 6.1 vmlinux); a lookup then
+/// scans that array and compares names only on a hash match. A local symbol's file is found by
+/// walking back to the nearest `STT_FILE` entry (locals are grouped by file).
+pub(crate) struct Symtab {
+    endian: Endianness,
+    syms: &'static [elf::Sym64<Endianness>],
+    strings: object::read::StringTable<'static, &'static [u8]>,
+    hashes: OnceLock<Vec<u32>>,
+}
+
+/// FNV-1a over the name bytes.
+#[inline]
+fn name_hash(name: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in name {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// Strip GCC's `.N` / `.isra.N` / `.constprop.N` style suffixes: "foo.3" -> "foo".
+pub(crate) fn base_name(name: &str) -> Option<&str> {
+    let dot = name.find('.')?;
+    if dot == 0 {
+        return None;
+    }
+    let rest = &name[dot + 1..];
+    let ok = rest
+        .split('.')
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    ok.then(|| &name[..dot])
+}
+
+impl Symtab {
+    fn name_bytes(&self, i: usize) -> &'static [u8] {
+        self.syms[i].name(self.endian, self.strings).unwrap_or(b"")
+    }
+
+    fn hashes(&self) -> &[u32] {
+        self.hashes.get_or_init(|| {
+            (0..self.syms.len())
+                .map(|i| name_hash(self.name_bytes(i)))
+                .collect()
+        })
+    }
+
+    /// The `STT_FILE` name governing local symbol `i`.
+    fn file_of(&self, i: usize) -> Option<&'static str> {
+        (0..i)
+            .rev()
+            .find(|&j| self.syms[j].st_type() == elf::STT_FILE)
+            .and_then(|j| std::str::from_utf8(self.name_bytes(j)).ok())
+    }
+
+    fn to_symbol(&self, i: usize, with_file: bool) -> Option<Symbol<'_>> {
+        let s = &self.syms[i];
+        let e = self.endian;
+        let kind = SymKind::from_st_type(s.st_type());
+        let binding = SymBinding::from_st_bind(s.st_bind());
+        Some(Symbol {
+            name: std::str::from_utf8(self.name_bytes(i)).ok()?,
+            addr: s.st_value(e),
+            size: s.st_size(e),
+            kind,
+            binding,
+            shndx: s.st_shndx(e),
+            file: if with_file && binding == SymBinding::Local && kind != SymKind::File {
+                self.file_of(i)
+            } else {
+                None
+            },
+        })
+    }
+
+    fn indexable(&self, i: usize) -> bool {
+        let t = self.syms[i].st_type();
+        t != elf::STT_FILE && t != elf::STT_SECTION
+    }
+
+    /// All symbols named exactly `name`, in symtab order (FILE and SECTION entries excluded).
+    pub(crate) fn lookup(&self, name: &str) -> Vec<Symbol<'_>> {
+        let mut out = Vec::new();
+        if name.is_empty() {
+            return out;
+        }
+        let want = name_hash(name.as_bytes());
+        for (i, &h) in self.hashes().iter().enumerate() {
+            if h == want && self.indexable(i) && self.name_bytes(i) == name.as_bytes() {
+                out.extend(self.to_symbol(i, true));
+            }
+        }
+        out
+    }
+
+    /// All symbols named `name.SUFFIX` (function-scope statics such as `x.0`). A full scan,
+    /// meant for the rare fallback when the exact name is absent.
+    pub(crate) fn lookup_suffixed(&self, name: &str) -> Vec<Symbol<'_>> {
+        let want = name.as_bytes();
+        (0..self.syms.len())
+            .filter(|&i| {
+                let n = self.name_bytes(i);
+                n.len() > want.len() + 1
+                    && n.starts_with(want)
+                    && n[want.len()] == b'.'
+                    && self.indexable(i)
+            })
+            .filter_map(|i| self.to_symbol(i, true))
+            .filter(|s| base_name(s.name) == Some(name))
+            .collect()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.syms.len()
+    }
+
+    /// All symbols in order, locals with their file.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Symbol<'_>> + '_ {
+        let mut cur_file: Option<&str> = None;
+        (0..self.syms.len()).filter_map(move |i| {
+            let mut s = self.to_symbol(i, false)?;
+            if s.kind == SymKind::File {
+                cur_file = Some(s.name);
+            } else if s.binding == SymBinding::Local {
+                s.file = cur_file;
+            }
+            Some(s)
+        })
+    }
+}
+
+/// ELF-level view of the vmlinux.
+pub(crate) struct ElfInfo {
+    pub(crate) file: String,
+    data: &'static [u8],
+    endian: Endianness,
+    pub(crate) e_type: u16,
+    sections: &'static [ElfSection],
+    shstrtab: object::read::StringTable<'static, &'static [u8]>,
+    symtab: OnceLock<Result<Symtab, String>>,
+}
+
+impl ElfInfo {
+    /// Parse the ELF header and section table. `data` must outlive the returned value (the owner
+    /// guarantees this; see `Vmlinux`).
+    pub(crate) fn parse(file: &str, data: &'static [u8]) -> Result<ElfInfo, SymError> {
+        let elf_err = |what, source| SymError::Elf {
+            file: file.to_string(),
+            what,
+            source,
+        };
+        let header = ElfHeader::parse(data).map_err(|e| elf_err("ELF header", e))?;
+        let endian = header.endian().map_err(|e| elf_err("ELF header", e))?;
+        let table = header
+            .sections(endian, data)
+            .map_err(|e| elf_err("section headers", e))?;
+        let shstrtab = table
+            .strings(
+                endian,
+                data,
+                object::SectionIndex(header.shstrndx(endian, data).unwrap_or(0) as usize),
+            )
+            .unwrap_or_default();
+        let sections: &'static [ElfSection] = table.iter().as_slice();
+        Ok(ElfInfo {
+            file: file.to_string(),
+            data,
+            endian,
+            e_type: header.e_type(endian),
+            sections,
+            shstrtab,
+            symtab: OnceLock::new(),
+        })
+    }
+
+    pub(crate) fn endian(&self) -> Endianness {
+        self.endian
+    }
+
+    fn section_name(&self, s: &ElfSection) -> &'static [u8] {
+        s.name(self.endian, self.shstrtab).unwrap_or(b"")
+    }
+
+    pub(crate) fn find_section(&self, name: &str) -> Option<&'static ElfSection> {
+        self.sections
+            .iter()
+            .find(|s| self.section_name(s) == name.as_bytes())
+    }
+
+    pub(crate) fn has_section(&self, name: &str) -> bool {
+        self.find_section(name).is_some()
+    }
+
+    /// Bytes of a section by name; `Ok(None)` if absent. Compressed sections are an error.
+    pub(crate) fn section_data(&self, name: &str) -> Result<Option<&'static [u8]>, SymError> {
+        let Some(s) = self.find_section(name) else {
+            return Ok(None);
+        };
+        if s.sh_flags(self.endian) & u64::from(elf::SHF_COMPRESSED) != 0 {
+            return Err(SymError::CompressedSection {
+                file: self.file.clone(),
+                section: name.to_string(),
+            });
+        }
+        if s.sh_type(self.endian) == elf::SHT_NOBITS {
+            return Ok(Some(&[]));
+        }
+        let d = s.data(self.endian, self.data).map_err(|e| SymError::Elf {
+            file: self.file.clone(),
+            what: "section data out of file bounds",
+            source: e,
+        })?;
+        Ok(Some(d))
+    }
+
+    /// The parsed symbol table (parsed once, on first use).
+    pub(crate) fn symtab(&self) -> Result<&Symtab, SymError> {
+        let r = self.symtab.get_or_init(|| self.parse_symtab());
+        r.as_ref().map_err(|what| SymError::BadElf {
+            file: self.file.clone(),
+            what: what.clone(),
+            todo: "use an unstripped vmlinux (the -dbg package's, or the build tree's)",
+        })
+    }
+
+    fn parse_symtab(&self) -> Result<Symtab, String> {
+        let table = object::read::elf::SectionTable::<ElfHeader, &'static [u8]>::new(
+            self.sections,
+            self.shstrtab,
+        );
+        let st = table
+            .symbols(self.endian, self.data, elf::SHT_SYMTAB)
+            .map_err(|e| format!(".symtab unreadable: {e}"))?;
+        if st.is_empty() {
+            return Err("no .symtab section (stripped file)".to_string());
+        }
+        Ok(Symtab {
+            endian: self.endian,
+            syms: st.symbols(),
+            strings: st.strings(),
+            hashes: OnceLock::new(),
+        })
+    }
+
+    /// The GNU build-id (lower-case hex), from `.note.gnu.build-id` or any SHT_NOTE section.
+    pub(crate) fn build_id(&self) -> Option<String> {
+        let mut candidates: Vec<&ElfSection> = self
+            .sections
+            .iter()
+            .filter(|s| s.sh_type(self.endian) == elf::SHT_NOTE)
+            .collect();
+        // Prefer the conventionally named section.
+        candidates.sort_by_key(|s| self.section_name(s) != b".note.gnu.build-id");
+        for s in candidates {
+            let Ok(Some(mut notes)) = s.notes(self.endian, self.data) else {
+                continue;
+            };
+            while let Ok(Some(note)) = notes.next() {
+                if note.name() == elf::ELF_NOTE_GNU
+                    && note.n_type(self.endian) == elf::NT_GNU_BUILD_ID
+                {
+                    return Some(note.desc().iter().map(|b| format!("{b:02x}")).collect());
+                }
+            }
+        }
+        None
+    }
+
+    /// Initialised bytes of the image at link-time address `addr` (from a file-backed SHF_ALLOC
+    /// section).
+    pub(crate) fn bytes_at(
+        &self,
+        addr: u64,
+        len: u64,
+        what: &str,
+    ) -> Result<&'static [u8], SymError> {
+        let e = self.endian;
+        for s in self.sections {
+            if s.sh_flags(e) & u64::from(elf::SHF_ALLOC) == 0 || s.sh_type(e) == elf::SHT_NOBITS {
+                continue;
+            }
+            let start = s.sh_addr(e);
+            let size = s.sh_size(e);
+            if addr < start || addr >= start.saturating_add(size) {
+                continue;
+            }
+            let off = addr - start;
+            if off.checked_add(len).is_none_or(|end| end > size) {
+                break;
+            }
+            let Ok(d) = s.data(e, self.data) else { break };
+            return Ok(&d[off as usize..(off + len) as usize]);
+        }
+        Err(SymError::NotInImage {
+            file: self.file.clone(),
+            addr,
+            len,
+            what: what.to_string(),
+        })
+    }
+
+    /// Bytes from `addr` up to the end of its section (for NUL-terminated strings).
+    pub(crate) fn bytes_from(&self, addr: u64, max: u64) -> Option<&'static [u8]> {
+        let e = self.endian;
+        for s in self.sections {
+            if s.sh_flags(e) & u64::from(elf::SHF_ALLOC) == 0 || s.sh_type(e) == elf::SHT_NOBITS {
+                continue;
+            }
+            let start = s.sh_addr(e);
+            let size = s.sh_size(e);
+            if addr < start || addr >= start.saturating_add(size) {
+                continue;
+            }
+            let d = s.data(e, self.data).ok()?;
+            let off = (addr - start) as usize;
+            let end = d.len().min(off.saturating_add(max as usize));
+            return d.get(off..end);
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base_name;
+
+    #[test]
+    fn base_names() {
+        assert_eq!(base_name("foo.0"), Some("foo"));
+        assert_eq!(base_name("__already_done.12"), Some("__already_done"));
+        assert_eq!(base_name("load_module.constprop.0"), Some("load_module"));
+        assert_eq!(base_name("foo"), None);
+        assert_eq!(base_name(".L0"), None);
+        assert_eq!(base_name("a."), None);
+    }
+}
