@@ -2,6 +2,31 @@
 
 use super::model::{KernelTaint, TaintBit, TaintFlagDef};
 
+/// TAINT_* names (include/linux/panic.h), for kernels whose taint_flag has no `desc` (before
+/// 6.11). Bits past this list are vendor-specific and stay unnamed.
+const TAINT_NAMES: [&str; 20] = [
+    "PROPRIETARY_MODULE",
+    "FORCED_MODULE",
+    "CPU_OUT_OF_SPEC",
+    "FORCED_RMMOD",
+    "MACHINE_CHECK",
+    "BAD_PAGE",
+    "USER",
+    "DIE",
+    "OVERRIDDEN_ACPI_TABLE",
+    "WARN",
+    "CRAP",
+    "FIRMWARE_WORKAROUND",
+    "OOT_MODULE",
+    "UNSIGNED_MODULE",
+    "SOFTLOCKUP",
+    "LIVEPATCH",
+    "AUX",
+    "RANDSTRUCT",
+    "TEST",
+    "FWCTL",
+];
+
 /// The kernel-wide taint: every set bit, letters from the table, unknown bits kept by number.
 pub fn decode_kernel_taint(mask: u64, flags: &[TaintFlagDef]) -> KernelTaint {
     let mut bits = Vec::new();
@@ -15,7 +40,8 @@ pub fn decode_kernel_taint(mask: u64, flags: &[TaintFlagDef]) -> KernelTaint {
             Some(d) => letters.push(d.c_true),
             None => letters.push_str(&format!("#{bit}")),
         }
-        bits.push(TaintBit { bit, letter: def.map(|d| d.c_true), desc: def.and_then(|d| d.desc.clone()) });
+        let desc = def.and_then(|d| d.desc.clone()).or_else(|| TAINT_NAMES.get(bit as usize).map(|s| s.to_string()));
+        bits.push(TaintBit { bit, letter: def.map(|d| d.c_true), desc });
     }
     KernelTaint { mask, bits, letters }
 }

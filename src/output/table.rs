@@ -81,11 +81,11 @@ pub fn render(r: &Report) -> String {
     let _ = write!(out, "\nUnloaded tainted modules");
     match &r.unloaded_tainted {
         Tracked::Kernel(l) | Tracked::Modtrack(l) => {
-            let src = if matches!(r.unloaded_tainted, Tracked::Kernel(_)) { "kernel" } else { "modtrack" };
+            let src = if matches!(r.unloaded_tainted, Tracked::Kernel(_)) { "the kernel" } else { "modtrack" };
             if l.is_empty() {
                 let _ = writeln!(out, " (from the {src}): none recorded");
             } else {
-                let _ = writeln!(out, " (from the {src}, newest first)");
+                let _ = writeln!(out, " (from {src}, newest first)");
                 let mut t = table(&["Module", "Taints", "Unloads"]);
                 for e in l {
                     t.add_row(vec![Cell::new(&e.name), Cell::new(&e.taint_letters), Cell::new(e.count)]);
@@ -109,8 +109,8 @@ pub fn render(r: &Report) -> String {
     let _ = write!(out, "\nModule load statistics");
     match &r.stats {
         Tracked::Kernel(s) | Tracked::Modtrack(s) => {
-            let src = if matches!(r.stats, Tracked::Kernel(_)) { "kernel" } else { "modtrack" };
-            let _ = writeln!(out, " (from the {src})");
+            let src = if matches!(r.stats, Tracked::Kernel(_)) { "the kernel" } else { "modtrack" };
+            let _ = writeln!(out, " (from {src})");
             let failed = s.failed_kreads + s.failed_decompress + s.failed_becoming + s.failed_load_modules;
             let _ = writeln!(out, "  {} modules loaded since boot, {} loads failed", s.modcount, failed);
             let _ = writeln!(
