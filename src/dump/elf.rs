@@ -228,6 +228,15 @@ impl ElfDump {
         })
     }
 
+    /// VMCOREINFO PAGESIZE when it is sane, else 4096.
+    pub fn page_size(&self) -> u64 {
+        self.vmcoreinfo
+            .as_ref()
+            .and_then(|v| v.page_size().ok().flatten())
+            .filter(|p| p.is_power_of_two() && (512..=65536).contains(p))
+            .unwrap_or(4096)
+    }
+
     pub fn incomplete(&self) -> bool {
         self.e_flags & ELF_DUMP_INCOMPLETE != 0
     }

@@ -288,12 +288,7 @@ impl Dump {
     /// The dump's page size (kdump block size; ELF: VMCOREINFO PAGESIZE or 4096).
     pub fn page_size(&self) -> u64 {
         match &self.backend {
-            Backend::Elf(e) => e
-                .vmcoreinfo
-                .as_ref()
-                .and_then(|v| v.page_size().ok().flatten())
-                .filter(|p| p.is_power_of_two() && (512..=65536).contains(p))
-                .unwrap_or(4096),
+            Backend::Elf(e) => e.page_size(),
             Backend::Kdump(k) => k.block_size,
             Backend::Flat(k) => k.block_size,
             Backend::Split(s) => s.block_size(),
