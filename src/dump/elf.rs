@@ -56,7 +56,7 @@ impl ElfDump {
             return Err(DumpError::Unsupported {
                 path: name,
                 what: "a 32-bit ELF core".into(),
-                hint: "modcrash reads 64-bit (x86_64) dumps only".into(),
+                hint: "modcrash reads 64-bit (x86_64) dumps only.".into(),
             });
         }
         if data[4] != 2 {
@@ -96,7 +96,7 @@ impl ElfDump {
             return Err(DumpError::UnknownFormat {
                 path: name,
                 looks_like: format!("{what} (e_type {})", hdr.e_type),
-                hint: "pass the vmcore, not the kernel image".into(),
+                hint: "Pass the vmcore, not the kernel image".into(),
             });
         }
         let phoff = hdr.e_phoff;

@@ -85,7 +85,7 @@ impl FlatSource {
             return Err(DumpError::Unsupported {
                 path: name,
                 what: format!("flattened format version {}", h.version),
-                hint: "reassemble the file with `makedumpfile -R out < file` and open `out`".into(),
+                hint: "Reassemble the file with `makedumpfile -R out < file` and open `out`".into(),
             });
         }
 

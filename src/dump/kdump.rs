@@ -166,7 +166,7 @@ impl<S: ByteSource> KdumpFile<S> {
                 return Err(DumpError::Unsupported {
                     path: name,
                     what: "a big-endian kdump file".into(),
-                    hint: "open it on a host of the dumped machine's byte order".into(),
+                    hint: "Open it on a host of the dumped machine's byte order".into(),
                 });
             }
             return Err(DumpError::corrupt(
