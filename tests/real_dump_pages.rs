@@ -55,6 +55,8 @@ struct Counts {
     excluded_checked: u64,
     /// Present in the variant but not readable in the reference.
     not_in_reference: u64,
+    /// Reference pages missing from the variant (below its max PFN) that read as Excluded.
+    ref_missing_excluded: u64,
 }
 
 fn compare(variant: &Dump, reference: &Dump, label: &str) -> Counts {
@@ -90,6 +92,33 @@ fn compare(variant: &Dump, reference: &Dump, label: &str) -> Counts {
                 }
             }
             pa += ps;
+        }
+    }
+    // The other direction: RAM the reference has but the variant did not keep must read as
+    // Excluded from the variant (not zeros, not "not in dump").
+    let max_pfn = variant.info().max_pfn;
+    let mut kept = vec![false; max_pfn.min(1 << 26) as usize];
+    for r in variant.present_ranges() {
+        for pfn in r.start.0 / ps..r.end.0.div_ceil(ps) {
+            if let Some(k) = kept.get_mut(pfn as usize) {
+                *k = true;
+            }
+        }
+    }
+    for r in reference.present_ranges() {
+        for pfn in r.start.0 / ps..r.end.0.div_ceil(ps) {
+            if pfn >= kept.len() as u64 || kept[pfn as usize] {
+                continue;
+            }
+            let e = variant.read_phys(Pa(pfn * ps), &mut a).expect_err(&format!(
+                "{label}: page {pfn:#x} readable but not in present ranges"
+            ));
+            assert_eq!(
+                e.kind,
+                FaultKind::Excluded,
+                "{label}: reference page {pfn:#x}: {e}"
+            );
+            c.ref_missing_excluded += 1;
         }
     }
     c
@@ -161,9 +190,11 @@ fn real_dumps_match_reference_elf() {
             let c = compare(&dump, &reference, &label);
             println!(
                 "{label}: {} pages compared byte for byte, {} excluded pages read as Excluded, \
+                 {} reference pages absent from the variant read as Excluded, \
                  {} present pages not in the reference (open {:?}, compare {:?})",
                 c.compared,
                 c.excluded_checked,
+                c.ref_missing_excluded,
                 c.not_in_reference,
                 open_time,
                 t.elapsed()

@@ -375,7 +375,7 @@ fn detection_errors_explain() {
     let e = Dump::from_bytes("x", vec![0x1f, 0x8b])
         .unwrap_err()
         .to_string();
-    assert!(e.contains("decompress"), "{e}");
+    assert!(e.contains("Decompress it first"), "{e}");
     // A vmlinux-like ELF.
     let mut exec = synth::elf(&Spec::sample(4096, Compression::None), ElfLayout::Kernel);
     exec[16] = 2;

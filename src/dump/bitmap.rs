@@ -156,7 +156,7 @@ mod tests {
             x = x
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            *b = if (x >> 40) % 3 == 0 {
+            *b = if (x >> 40).is_multiple_of(3) {
                 (x >> 20) as u8
             } else {
                 0

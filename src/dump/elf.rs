@@ -56,7 +56,7 @@ impl ElfDump {
             return Err(DumpError::Unsupported {
                 path: name,
                 what: "a 32-bit ELF core".into(),
-                hint: "modcrash reads 64-bit (x86_64) dumps only".into(),
+                hint: "modcrash reads 64-bit (x86_64) dumps only.".into(),
             });
         }
         if data[4] != 2 {
@@ -96,7 +96,7 @@ impl ElfDump {
             return Err(DumpError::UnknownFormat {
                 path: name,
                 looks_like: format!("{what} (e_type {})", hdr.e_type),
-                hint: "pass the vmcore, not the kernel image".into(),
+                hint: "Pass the vmcore, not the kernel image".into(),
             });
         }
         let phoff = hdr.e_phoff;
@@ -226,6 +226,15 @@ impl ElfDump {
             notes: note_sum,
             warnings,
         })
+    }
+
+    /// VMCOREINFO PAGESIZE when it is sane, else 4096.
+    pub fn page_size(&self) -> u64 {
+        self.vmcoreinfo
+            .as_ref()
+            .and_then(|v| v.page_size().ok().flatten())
+            .filter(|p| p.is_power_of_two() && (512..=65536).contains(p))
+            .unwrap_or(4096)
     }
 
     pub fn incomplete(&self) -> bool {

@@ -85,7 +85,7 @@ impl FlatSource {
             return Err(DumpError::Unsupported {
                 path: name,
                 what: format!("flattened format version {}", h.version),
-                hint: "reassemble the file with `makedumpfile -R out < file` and open `out`".into(),
+                hint: "Reassemble the file with `makedumpfile -R out < file` and open `out`".into(),
             });
         }
 
@@ -95,10 +95,8 @@ impl FlatSource {
         let mut sorted = true;
         let mut overlap = false;
         let mut max_end = 0u64;
-        loop {
-            let Some(hdr_end) = pos.checked_add(MDF_DATA_HEADER_SIZE).filter(|&e| e <= flen) else {
-                break; // stream cut short: no end marker
-            };
+        // Stops early when the stream is cut short (no end marker).
+        while let Some(hdr_end) = pos.checked_add(MDF_DATA_HEADER_SIZE).filter(|&e| e <= flen) {
             let dh: MakedumpfileDataHeader =
                 bytes
                     .pread_with(pos as usize, scroll::BE)

@@ -98,8 +98,10 @@ impl DumpInfo {
         for r in ranges {
             let pages = (r.end.0 - r.start.0).div_ceil(ps);
             match r.state {
-                PageState::Present => self.pages_present += pages,
-                PageState::Excluded => self.pages_excluded += pages,
+                PageState::Present => self.pages_present = self.pages_present.saturating_add(pages),
+                PageState::Excluded => {
+                    self.pages_excluded = self.pages_excluded.saturating_add(pages)
+                }
             }
         }
     }
@@ -127,11 +129,7 @@ impl DumpInfo {
         let mut i = DumpInfo {
             files: vec![e.name().to_string()],
             format: Some(DumpFormat::Elf),
-            page_size: e
-                .vmcoreinfo
-                .as_ref()
-                .and_then(|v| v.page_size().ok().flatten())
-                .unwrap_or(4096),
+            page_size: e.page_size(),
             incomplete: e.incomplete(),
             status_flags: if e.incomplete() {
                 vec!["incomplete".into()]

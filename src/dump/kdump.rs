@@ -166,7 +166,7 @@ impl<S: ByteSource> KdumpFile<S> {
                 return Err(DumpError::Unsupported {
                     path: name,
                     what: "a big-endian kdump file".into(),
-                    hint: "open it on a host of the dumped machine's byte order".into(),
+                    hint: "Open it on a host of the dumped machine's byte order".into(),
                 });
             }
             return Err(DumpError::corrupt(
@@ -492,7 +492,7 @@ impl<S: ByteSource> KdumpFile<S> {
     /// Dumpable pages in this file (bits set in the second bitmap within its PFN range).
     pub fn dumpable_count(&self) -> u64 {
         let r = |b| self.dumpable.rank(&self.src, b).unwrap_or(0);
-        r(self.pfn_hi) - r(self.pfn_lo)
+        r(self.pfn_hi).saturating_sub(r(self.pfn_lo))
     }
 
     /// Read up to `max` descriptors and count codecs, zero offsets (lost pages) and bad entries.

@@ -101,13 +101,13 @@ pub fn detect(name: &str, head: &[u8]) -> Result<Detected, DumpError> {
     let decompress = |what: &str, tool: &str| {
         unknown(
             &format!("a {what}-compressed file"),
-            &format!("decompress it first (`{tool} {name}`) and open the result"),
+            &format!("Decompress it first (`{tool} {name}`) and open the result"),
         )
     };
     let unsupported = |what: &str| DumpError::Unsupported {
         path: name.to_string(),
         what: what.to_string(),
-        hint: "convert it with its own tools (e.g. crash) or take a kdump/ELF dump instead".into(),
+        hint: "Convert it with its own tools (e.g. crash) or take a kdump/ELF dump instead".into(),
     };
     if starts(&[0x1f, 0x8b]) {
         return Err(decompress("gzip", "gunzip -k"));
@@ -144,7 +144,7 @@ pub fn detect(name: &str, head: &[u8]) -> Result<Detected, DumpError> {
     if head.is_empty() {
         return Err(unknown(
             "an empty file",
-            "check the path; the dump may not have been written",
+            "Check the path; the dump may not have been written",
         ));
     }
     let n = head.len().min(16);
@@ -155,7 +155,7 @@ pub fn detect(name: &str, head: &[u8]) -> Result<Detected, DumpError> {
         .collect();
     Err(unknown(
         &format!("unknown content (first bytes: {} \"{ascii}\")", hex.join(" ")),
-        "expected an ELF vmcore, a kdump-compressed file (\"KDUMP   \") or a flattened one (\"makedumpfile\")",
+        "Expected an ELF vmcore, a kdump-compressed file (\"KDUMP   \") or a flattened one (\"makedumpfile\")",
     ))
 }
 
@@ -194,7 +194,7 @@ fn open_kdump_like(src: MemSource) -> Result<Backend, DumpError> {
                 Ok(Detected::Elf) => Err(DumpError::Unsupported {
                     path: name.clone(),
                     what: "a flattened ELF dump".into(),
-                    hint: format!("reassemble it with `makedumpfile -R {name}.elf < {name}` and open the result"),
+                    hint: format!("Reassemble it with `makedumpfile -R {name}.elf < {name}` and open the result"),
                 }),
                 Ok(Detected::Flattened) | Err(_) => Err(DumpError::corrupt(
                     &name,
@@ -288,12 +288,7 @@ impl Dump {
     /// The dump's page size (kdump block size; ELF: VMCOREINFO PAGESIZE or 4096).
     pub fn page_size(&self) -> u64 {
         match &self.backend {
-            Backend::Elf(e) => e
-                .vmcoreinfo
-                .as_ref()
-                .and_then(|v| v.page_size().ok().flatten())
-                .filter(|p| p.is_power_of_two() && (512..=65536).contains(p))
-                .unwrap_or(4096),
+            Backend::Elf(e) => e.page_size(),
             Backend::Kdump(k) => k.block_size,
             Backend::Flat(k) => k.block_size,
             Backend::Split(s) => s.block_size(),

@@ -69,7 +69,7 @@ pub fn set_bits(chunk: &mut [u8], base: u64, a: u64, b: u64) {
     let mut i = lo;
     while i < hi {
         let rel = i - base;
-        if rel % 8 == 0 && hi - i >= 8 {
+        if rel.is_multiple_of(8) && hi - i >= 8 {
             let nbytes = ((hi - i) / 8) as usize;
             let s = (rel / 8) as usize;
             chunk[s..s + nbytes].fill(0xff);
