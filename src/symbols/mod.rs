@@ -592,22 +592,27 @@ impl Vmlinux {
             None => syms.iter().map(|s| s.addr).collect(),
         };
 
-        // Units to look in.
+        // Units to look in: the hint's, else those named by the statics' STT_FILE entries.
         let mut first: Vec<u32> = Vec::new();
         if let Some(h) = file_hint {
             first.extend(self.dwarf.units_by_path(h)?);
         }
-        for s in &syms {
-            if let (SymBinding::Local, Some(f)) = (s.binding, s.file) {
-                first.extend(self.dwarf.units_by_path(f)?);
+        if first.is_empty() {
+            for s in &syms {
+                if let (SymBinding::Local, Some(f)) = (s.binding, s.file) {
+                    first.extend(self.dwarf.units_by_path(f)?);
+                }
             }
         }
         first.sort_unstable();
         first.dedup();
 
         let mut best: Option<(u8, u32, DieRef, Option<u64>)> = None;
+        // Exact (address-matched) hits in different units, to detect real ambiguity.
+        let mut exact: Vec<(u32, u64)> = Vec::new();
+        type Best = Option<(u8, u32, DieRef, Option<u64>)>;
         let consider =
-            |u: u32, best: &mut Option<(u8, u32, DieRef, Option<u64>)>| -> Result<(), SymError> {
+            |u: u32, best: &mut Best, exact: &mut Vec<(u32, u64)>| -> Result<(), SymError> {
                 let ud = self.dwarf.unit_data(u)?;
                 for d in ud.named(name).filter(|d| d.kind == NamedKind::Variable) {
                     let r = DieRef {
@@ -617,6 +622,13 @@ impl Vmlinux {
                     let Some((score, loc)) = self.score_variable_die(r, &addrs)? else {
                         continue;
                     };
+                    if score == 3 {
+                        if let Some(l) = loc {
+                            if !exact.iter().any(|e| e.1 == l) {
+                                exact.push((u, l));
+                            }
+                        }
+                    }
                     if best.as_ref().is_none_or(|b| score > b.0) {
                         *best = Some((score, u, r, loc));
                     }
@@ -624,10 +636,22 @@ impl Vmlinux {
                 Ok(())
             };
         for &u in &first {
-            consider(u, &mut best)?;
-            if best.as_ref().is_some_and(|b| b.0 >= 3) {
+            consider(u, &mut best, &mut exact)?;
+            // With one candidate address, the first exact hit settles it.
+            if addrs.len() == 1 && best.as_ref().is_some_and(|b| b.0 >= 3) {
                 break;
             }
+        }
+        if exact.len() > 1 {
+            return Err(SymError::AmbiguousSymbol {
+                file: self.elf.file.clone(),
+                name: name.to_string(),
+                candidates: exact
+                    .iter()
+                    .map(|(u, a)| format!("{a:#x} in {}", self.dwarf.unit_name(*u).unwrap_or("?")))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
         }
         let mut scanned = 0;
         if best.is_none() {
@@ -640,7 +664,7 @@ impl Vmlinux {
             };
             for &u in &order {
                 if self.dwarf.unit_has(u, name, want)? {
-                    consider(u, &mut best)?;
+                    consider(u, &mut best, &mut exact)?;
                     if best.as_ref().is_some_and(|b| b.0 >= 2 || addrs.is_empty()) {
                         break;
                     }
