@@ -10,7 +10,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use gimli::{AttributeValue, DebugInfoOffset, Reader, ReaderOffset, Section, UnitOffset};
+use gimli::{AttributeValue, DebugInfoOffset, Reader, Section, UnitOffset};
 
 use super::elf::{ElfInfo, FxBuild, FxHashMap};
 use super::error::SymError;
@@ -297,7 +297,7 @@ impl DwarfData {
         // Find the abbreviation with that code: a raw byte scan (most LEB128s here are one
         // byte), positioned at the root's attribute list on success.
         let abbrev_all = self.dwarf.debug_abbrev.reader().slice();
-        let mut p = usize::try_from(header.debug_abbrev_offset().0).ok()?;
+        let mut p = header.debug_abbrev_offset().0;
         loop {
             let c = raw_uleb(abbrev_all, &mut p)?;
             if c == 0 {
@@ -779,11 +779,6 @@ pub(crate) fn udata(v: AttributeValue<R>) -> Option<u64> {
         AttributeValue::Sdata(x) if x < 0 => None,
         other => other.udata_value(),
     }
-}
-
-#[allow(dead_code)]
-pub(crate) fn offset_to_u64<T: ReaderOffset>(o: T) -> u64 {
-    o.into_u64()
 }
 
 #[cfg(test)]

@@ -149,7 +149,6 @@ impl Vmlinux {
             });
         }
         let dwarf = DwarfData::load(&elf)?;
-        let _ = &backing;
         Ok(Vmlinux {
             elf,
             dwarf,
