@@ -87,6 +87,11 @@ fn debian_61_identity() {
     );
     assert_eq!(vm.stext().unwrap().0, 0xffff_ffff_8100_0000);
     assert_eq!(vm.unit_count().unwrap(), 2172);
+    assert_eq!(
+        vm.debug_check_unit_table(),
+        Ok(2172),
+        "fast unit table agrees with gimli"
+    );
 }
 
 #[test]
@@ -201,6 +206,7 @@ fn debian_61_static_struct_variable() {
 fn debian_612_struct_module() {
     let Some(vm) = vm612() else { return };
     assert_eq!(vm.release().unwrap(), "6.12.117+deb12-cloud-amd64");
+    assert!(vm.debug_check_unit_table().is_ok());
     let m = vm
         .find_struct("module", Hint::File("kernel/module/main.c"))
         .unwrap();

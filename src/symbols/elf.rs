@@ -302,6 +302,12 @@ impl ElfInfo {
             .find(|s| self.section_name(s) == name.as_bytes())
     }
 
+    /// File offset of a section's bytes (for `pread`).
+    pub(crate) fn section_file_offset(&self, name: &str) -> Option<u64> {
+        let s = self.find_section(name)?;
+        (s.sh_type(self.endian) != elf::SHT_NOBITS).then(|| s.sh_offset(self.endian))
+    }
+
     pub(crate) fn has_section(&self, name: &str) -> bool {
         self.find_section(name).is_some()
     }

@@ -124,7 +124,12 @@ impl Vmlinux {
         // drop order) and never moves its bytes. No public method hands out a `'static` borrow:
         // every returned reference is tied to `&self`.
         let data: &'static [u8] = unsafe { std::slice::from_raw_parts(map.as_ptr(), map.len()) };
-        Self::build(&path.display().to_string(), data, Backing::Map(map))
+        Self::build(
+            &path.display().to_string(),
+            data,
+            Backing::Map(map),
+            Some(file),
+        )
     }
 
     /// Parse a vmlinux held in memory (tests, or a file already read). `name` is used in messages.
@@ -134,10 +139,15 @@ impl Vmlinux {
         // moved, and is dropped after the borrowing fields.
         let data: &'static [u8] =
             unsafe { std::slice::from_raw_parts(boxed.as_ptr(), boxed.len()) };
-        Self::build(name, data, Backing::Bytes(boxed))
+        Self::build(name, data, Backing::Bytes(boxed), None)
     }
 
-    fn build(name: &str, data: &'static [u8], backing: Backing) -> Result<Vmlinux, SymError> {
+    fn build(
+        name: &str,
+        data: &'static [u8],
+        backing: Backing,
+        file: Option<std::fs::File>,
+    ) -> Result<Vmlinux, SymError> {
         let elf = ElfInfo::parse(name, data)?;
         if elf.e_type == object::elf::ET_REL
             && (elf.has_section(".rela.debug_info") || elf.has_section(".rel.debug_info"))
@@ -148,7 +158,7 @@ impl Vmlinux {
                 todo: "this reader handles a linked vmlinux (ET_EXEC) only; pass the vmlinux, not a .ko",
             });
         }
-        let dwarf = DwarfData::load(&elf)?;
+        let dwarf = DwarfData::load(&elf, file)?;
         Ok(Vmlinux {
             elf,
             dwarf,
@@ -757,6 +767,13 @@ impl Vmlinux {
             what: format!("variable {name}"),
             expected: "a DW_AT_type (directly or through DW_AT_specification)".into(),
         })
+    }
+
+    /// Test support: check the fast unit table (pread headers, raw abbreviation scan) against
+    /// gimli's own iterator and root-DIE parse. Returns the unit count.
+    #[doc(hidden)]
+    pub fn debug_check_unit_table(&self) -> Result<usize, String> {
+        self.dwarf.check_table_against_gimli()
     }
 
     /// Diagnostics: how many named DIEs a unit's index holds (forces that unit's index).
