@@ -810,7 +810,7 @@ fn struct_layout_bitfields_anonymous_members() {
     // function pointer and pointer to an incomplete struct
     let h = t.member("handler").unwrap();
     assert_eq!(h.offset, 136);
-    assert_eq!(h.type_summary(), "int (struct thing *) *");
+    assert_eq!(h.type_summary(), "int (*)(struct thing *)");
     let m = t.member("mod").unwrap();
     assert_eq!(m.type_summary(), "struct module *");
     // flexible array
@@ -1058,13 +1058,25 @@ fn malformed_inputs_do_not_panic() {
     let vm = Vmlinux::from_bytes(img, "bad-abbrev").unwrap();
     let r = vm.find_struct("thing", Hint::File("kernel/module/tracking.c"));
     assert!(r.is_err());
-    // Flipped bytes everywhere in .debug_info: no panic, whatever the result.
-    for seed in 0..64u64 {
+    // Flipped bytes in the DWARF sections: no panic, whatever the result.
+    // (SYMBOLS_FUZZ_ITERS raises the iteration count for a longer local run.)
+    let iters: u64 = std::env::var("SYMBOLS_FUZZ_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    let targets = [
+        ".debug_info",
+        ".debug_abbrev",
+        ".debug_str",
+        ".debug_aranges",
+    ];
+    for seed in 0..iters {
+        let target = targets[(seed % targets.len() as u64) as usize];
         let img = image_with(|d| {
             for (n, b) in d.iter_mut() {
-                if *n == ".debug_info" {
+                if *n == target {
                     let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-                    for _ in 0..8 {
+                    for _ in 0..1 + seed % 8 {
                         x ^= x << 13;
                         x ^= x >> 7;
                         x ^= x << 17;
@@ -1075,12 +1087,28 @@ fn malformed_inputs_do_not_panic() {
             }
         });
         let vm = Vmlinux::from_bytes(img, "fuzzed").unwrap();
-        let _ = vm
-            .find_struct("thing", Hint::Any)
-            .map(|t| t.member("flag").map(|m| m.offset));
+        let _ = vm.unit_names();
+        if let Ok(t) = vm.find_struct("thing", Hint::Any) {
+            for p in [
+                "flag",
+                "old",
+                "x",
+                "grid",
+                "name[3]",
+                "cnt.counter",
+                "list.next",
+            ] {
+                let _ = t
+                    .member(p)
+                    .map(|m| (m.offset, m.size, m.ty.summary(), m.ty.scalar()));
+            }
+        }
+        let _ = vm.find_struct("thing", Hint::Symbol("do_thing"));
         let _ = vm.variable("the_thing", Some("kernel/other/tracking.c"));
         let _ = vm.variable("tainted_mask", None);
+        let _ = vm.variable("counter", Some("tracking.c"));
         let _ = vm.enumerator("NEG", Hint::Any);
+        let _ = vm.find_type("loop_t", Hint::Any);
     }
     // Not an ELF at all.
     assert!(matches!(

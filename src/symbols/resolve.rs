@@ -214,19 +214,31 @@ impl DwarfData {
                     let bitfield = match m.bit_size {
                         None => None,
                         Some(bit_size) => {
+                            let bad = || {
+                                self.unexpected(
+                                    moff,
+                                    &format!("bitfield {mwhat}"),
+                                    "bit offsets within the struct (DW_AT_bit_offset + DW_AT_bit_size within DW_AT_byte_size)",
+                                )
+                            };
+                            let loc_bits = byte_loc.checked_mul(8).ok_or_else(bad)?;
                             let bit_offset = if let Some(dbo) = m.data_bit_offset {
                                 dbo
                             } else if let Some(bo) = m.bit_offset {
                                 // DWARF 2/3: bit_offset counts from the MSB of the storage unit.
                                 let storage = m.byte_size.or_else(|| ty.size()).unwrap_or(0);
                                 match self.dwarf.debug_info.reader().endian() {
-                                    gimli::RunTimeEndian::Little => (byte_loc * 8 + storage * 8)
-                                        .checked_sub(bo + bit_size)
-                                        .ok_or_else(|| self.unexpected(moff, &format!("bitfield {mwhat}"), "DW_AT_bit_offset + DW_AT_bit_size within DW_AT_byte_size"))?,
-                                    gimli::RunTimeEndian::Big => byte_loc * 8 + bo,
+                                    gimli::RunTimeEndian::Little => storage
+                                        .checked_mul(8)
+                                        .and_then(|s| s.checked_add(loc_bits))
+                                        .and_then(|end| end.checked_sub(bo.checked_add(bit_size)?))
+                                        .ok_or_else(bad)?,
+                                    gimli::RunTimeEndian::Big => {
+                                        loc_bits.checked_add(bo).ok_or_else(bad)?
+                                    }
                                 }
                             } else {
-                                byte_loc * 8
+                                loc_bits
                             };
                             Some(BitField {
                                 bit_offset,
