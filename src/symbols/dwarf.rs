@@ -10,7 +10,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use gimli::{AttributeValue, DebugInfoOffset, Reader, ReaderOffset, Section, UnitOffset};
+use gimli::{AttributeValue, DebugInfoOffset, Reader, Section, UnitOffset};
 
 use super::elf::{ElfInfo, FxBuild, FxHashMap};
 use super::error::SymError;
@@ -153,9 +153,37 @@ struct Arange {
     unit_offset: u64,
 }
 
+/// How to read a few bytes of .debug_info without touching the mapping.
+pub(crate) enum Peek {
+    /// `pread` from the file; the u64 is .debug_info's file offset.
+    File(std::fs::File, u64),
+    /// The bytes are in memory anyway: copy from the slice.
+    Memory,
+}
+
+impl Peek {
+    /// Fill `buf` with .debug_info bytes at `off` (fewer at the section end). `None` on I/O error.
+    fn read(&self, info: &[u8], off: usize, buf: &mut [u8]) -> Option<usize> {
+        let want = buf.len().min(info.len().checked_sub(off)?);
+        match self {
+            Peek::Memory => {
+                buf[..want].copy_from_slice(&info[off..off + want]);
+                Some(want)
+            }
+            Peek::File(f, base) => {
+                use std::os::unix::fs::FileExt;
+                f.read_exact_at(&mut buf[..want], base.checked_add(off as u64)?)
+                    .ok()?;
+                Some(want)
+            }
+        }
+    }
+}
+
 pub(crate) struct DwarfData {
     pub(crate) file: String,
     pub(crate) dwarf: gimli::Dwarf<R>,
+    peek: Peek,
     table: OnceLock<Result<UnitTable, CachedErr>>,
     aranges: OnceLock<Vec<Arange>>,
 }
@@ -179,7 +207,7 @@ pub(crate) fn basename(path: &str) -> &str {
 }
 
 impl DwarfData {
-    pub(crate) fn load(elf: &ElfInfo) -> Result<DwarfData, SymError> {
+    pub(crate) fn load(elf: &ElfInfo, file: Option<std::fs::File>) -> Result<DwarfData, SymError> {
         let endian = match elf.endian() {
             object::Endianness::Little => gimli::RunTimeEndian::Little,
             object::Endianness::Big => gimli::RunTimeEndian::Big,
@@ -203,9 +231,14 @@ impl DwarfData {
         if let Some(e) = err {
             return Err(e);
         }
+        let peek = match (file, elf.section_file_offset(".debug_info")) {
+            (Some(f), Some(base)) => Peek::File(f, base),
+            _ => Peek::Memory,
+        };
         Ok(DwarfData {
             file: elf.file.clone(),
             dwarf,
+            peek,
             table: OnceLock::new(),
             aranges: OnceLock::new(),
         })
@@ -228,6 +261,135 @@ impl DwarfData {
     }
 
     fn build_table(&self) -> Result<UnitTable, CachedErr> {
+        if let Some(t) = self.build_table_peek() {
+            return Ok(t);
+        }
+        self.build_table_gimli()
+    }
+
+    /// The unit table built from small copies of each unit's first bytes (`pread` when the file
+    /// is mapped), so the table build does not fault in one page of .debug_info per unit (those
+    /// faults, and unmapping the pages they map, were most of the time on a 2,000-unit
+    /// vmlinux). Headers are parsed here and handed to gimli as `UnitHeader::new`. Returns
+    /// `None` on anything unusual (unit types other than compile/partial, DWARF < 2 or > 5,
+    /// short reads): the caller then uses gimli's iterator.
+    fn build_table_peek(&self) -> Option<UnitTable> {
+        use gimli::{Format, Reader as _};
+        let info = self.dwarf.debug_info.reader().slice();
+        let endian = self.dwarf.debug_info.reader().endian();
+        let mut units = Vec::new();
+        let mut off = 0usize;
+        let mut buf = [0u8; 192];
+        while off < info.len() {
+            let n = self.peek.read(info, off, &mut buf)?;
+            let b = gimli::EndianSlice::new(&buf[..n], endian);
+            let mut r = b;
+            let len32 = r.read_u32().ok()?;
+            let (format, unit_length, len_size) = match len32 {
+                0xffff_ffff => (
+                    Format::Dwarf64,
+                    usize::try_from(r.read_u64().ok()?).ok()?,
+                    12,
+                ),
+                l if l >= 0xffff_fff0 => return None,
+                l => (Format::Dwarf32, l as usize, 4),
+            };
+            let end = off.checked_add(len_size)?.checked_add(unit_length)?;
+            if end > info.len() {
+                return None;
+            }
+            let version = r.read_u16().ok()?;
+            let (unit_type, address_size, abbrev) = match version {
+                5 => {
+                    let ut = gimli::DwUt(r.read_u8().ok()?);
+                    let asz = r.read_u8().ok()?;
+                    let ab = r.read_offset(format).ok()?;
+                    let ut = match ut {
+                        gimli::DW_UT_compile => gimli::UnitType::Compilation,
+                        gimli::DW_UT_partial => gimli::UnitType::Partial,
+                        _ => return None,
+                    };
+                    (ut, asz, ab)
+                }
+                2..=4 => {
+                    let ab = r.read_offset(format).ok()?;
+                    let asz = r.read_u8().ok()?;
+                    (gimli::UnitType::Compilation, asz, ab)
+                }
+                _ => return None,
+            };
+            let header_size = n - r.len();
+            let encoding = gimli::Encoding {
+                format,
+                version,
+                address_size,
+            };
+            let entries = gimli::EndianSlice::new(info.get(off + header_size..end)?, endian);
+            let header = gimli::UnitHeader::new(
+                encoding,
+                unit_length,
+                unit_type,
+                gimli::DebugAbbrevOffset(abbrev),
+                DebugInfoOffset(off).into(),
+                entries,
+            );
+            if header.header_size() != header_size {
+                return None;
+            }
+            let name = match self.root_name_fast(&header, r, off + header_size) {
+                Some(n) => n,
+                None => self.root_name(&header).ok().flatten(),
+            };
+            units.push(UnitSlot {
+                header,
+                offset: off as u64,
+                end: end as u64,
+                name,
+                parsed: OnceLock::new(),
+            });
+            off = end;
+        }
+        Some(UnitTable { units })
+    }
+
+    /// Compare the table in use with one built by gimli's unit iterator and its full root-DIE
+    /// parse (test support: the fast paths must agree with gimli exactly).
+    pub(crate) fn check_table_against_gimli(&self) -> Result<usize, String> {
+        let fast = self.table().map_err(|e| e.to_string())?;
+        let slow = self
+            .build_table_gimli()
+            .map_err(|e| format!("{:?}", e.err))?;
+        if fast.units.len() != slow.units.len() {
+            return Err(format!(
+                "{} units vs gimli's {}",
+                fast.units.len(),
+                slow.units.len()
+            ));
+        }
+        for (a, b) in fast.units.iter().zip(&slow.units) {
+            let slow_name = {
+                let abbrevs = b
+                    .header
+                    .abbreviations(&self.dwarf.debug_abbrev)
+                    .map_err(|e| e.to_string())?;
+                let mut c = b.header.entries(&abbrevs);
+                let (_, root) = c.next_dfs().map_err(|e| e.to_string())?.ok_or("no root")?;
+                root.attr_value(gimli::DW_AT_name)
+                    .map_err(|e| e.to_string())?
+                    .and_then(|v| self.attr_str(v))
+            };
+            if a.header != b.header || a.offset != b.offset || a.end != b.end || a.name != slow_name
+            {
+                return Err(format!(
+                    "unit at {:#x}: ({:?}, {:?}) vs gimli ({:?}, {:?})",
+                    b.offset, a.name, a.header, slow_name, b.header
+                ));
+            }
+        }
+        Ok(fast.units.len())
+    }
+
+    fn build_table_gimli(&self) -> Result<UnitTable, CachedErr> {
         let mut units = Vec::new();
         let mut iter = self.dwarf.units();
         let mut at = 0u64;
@@ -269,8 +431,14 @@ impl DwarfData {
     /// dominated the table build), then skips root attributes by form. Anything unusual falls
     /// back to gimli's full parse.
     fn root_name(&self, header: &Header) -> gimli::Result<Option<&'static str>> {
-        if let Some(name) = self.root_name_fast(header) {
-            return Ok(name);
+        let die_at = header.offset().as_debug_info_offset().map(|o| o.0);
+        if let (Ok(die), Some(at)) = (
+            header.range_from(UnitOffset(header.header_size())..),
+            die_at,
+        ) {
+            if let Some(name) = self.root_name_fast(header, die, at + header.header_size()) {
+                return Ok(name);
+            }
         }
         let abbrevs = header.abbreviations(&self.dwarf.debug_abbrev)?;
         let mut raw = header.entries_raw(&abbrevs, None)?;
@@ -287,9 +455,17 @@ impl DwarfData {
     }
 
     /// `None` = could not decide, use the slow path; `Some(None)` = no name.
-    fn root_name_fast(&self, header: &Header) -> Option<Option<&'static str>> {
+    ///
+    /// `die` holds the bytes of the root DIE (from the mapping, or a copy read with `pread`);
+    /// `die_at` is its .debug_info offset, used to return inline names from the mapping.
+    fn root_name_fast(
+        &self,
+        header: &Header,
+        mut die: gimli::EndianSlice<'_, gimli::RunTimeEndian>,
+        die_at: usize,
+    ) -> Option<Option<&'static str>> {
         let encoding = header.encoding();
-        let mut die = header.range_from(UnitOffset(header.header_size())..).ok()?;
+        let die_start = die.slice().as_ptr() as usize;
         let code = die.read_uleb128().ok()?;
         if code == 0 {
             return Some(None);
@@ -297,7 +473,7 @@ impl DwarfData {
         // Find the abbreviation with that code: a raw byte scan (most LEB128s here are one
         // byte), positioned at the root's attribute list on success.
         let abbrev_all = self.dwarf.debug_abbrev.reader().slice();
-        let mut p = usize::try_from(header.debug_abbrev_offset().0).ok()?;
+        let mut p = header.debug_abbrev_offset().0;
         loop {
             let c = raw_uleb(abbrev_all, &mut p)?;
             if c == 0 {
@@ -336,7 +512,14 @@ impl DwarfData {
             if at == u64::from(gimli::DW_AT_name.0) {
                 let v = match form {
                     gimli::DW_FORM_string => {
-                        AttributeValue::String(die.read_null_terminated_slice().ok()?)
+                        let pos = die.slice().as_ptr() as usize - die_start;
+                        let len = die.read_null_terminated_slice().ok()?.len();
+                        let info = self.dwarf.debug_info.reader().slice();
+                        let at = die_at.checked_add(pos)?;
+                        AttributeValue::String(gimli::EndianSlice::new(
+                            info.get(at..at.checked_add(len)?)?,
+                            die.endian(),
+                        ))
                     }
                     gimli::DW_FORM_strp => AttributeValue::DebugStrRef(gimli::DebugStrOffset(
                         die.read_offset(encoding.format).ok()?,
@@ -711,7 +894,11 @@ fn raw_uleb(b: &[u8], p: &mut usize) -> Option<u64> {
 
 /// Skip one attribute value of `form`. `None` for forms we do not know.
 #[allow(non_upper_case_globals)]
-fn skip_form(r: &mut R, form: gimli::DwForm, enc: gimli::Encoding) -> Option<()> {
+fn skip_form(
+    r: &mut gimli::EndianSlice<'_, gimli::RunTimeEndian>,
+    form: gimli::DwForm,
+    enc: gimli::Encoding,
+) -> Option<()> {
     use gimli::constants::*;
     let n: usize = match form {
         DW_FORM_flag_present | DW_FORM_implicit_const => 0,
@@ -779,11 +966,6 @@ pub(crate) fn udata(v: AttributeValue<R>) -> Option<u64> {
         AttributeValue::Sdata(x) if x < 0 => None,
         other => other.udata_value(),
     }
-}
-
-#[allow(dead_code)]
-pub(crate) fn offset_to_u64<T: ReaderOffset>(o: T) -> u64 {
-    o.into_u64()
 }
 
 #[cfg(test)]

@@ -124,14 +124,21 @@ pub(crate) struct Symtab {
     hashes: OnceLock<Vec<u32>>,
 }
 
-/// FNV-1a over the name bytes.
+/// A cheap name hash: length, first 8 and last 8 bytes, mixed. O(1) per name once its end is
+/// known, which matters more than spread here (a collision only costs one comparison).
 #[inline]
 fn name_hash(name: &[u8]) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for &b in name {
-        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-    }
-    h
+    let n = name.len();
+    let load = |b: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..b.len()].copy_from_slice(b);
+        u64::from_le_bytes(w)
+    };
+    let head = load(&name[..n.min(8)]);
+    let tail = load(&name[n.saturating_sub(8)..]);
+    let mut h = (n as u64) ^ head.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    h = (h ^ tail.rotate_left(29)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    (h ^ (h >> 32)) as u32
 }
 
 /// Strip GCC's `.N` / `.isra.N` / `.constprop.N` style suffixes: "foo.3" -> "foo".
@@ -300,6 +307,12 @@ impl ElfInfo {
         self.sections
             .iter()
             .find(|s| self.section_name(s) == name.as_bytes())
+    }
+
+    /// File offset of a section's bytes (for `pread`).
+    pub(crate) fn section_file_offset(&self, name: &str) -> Option<u64> {
+        let s = self.find_section(name)?;
+        (s.sh_type(self.endian) != elf::SHT_NOBITS).then(|| s.sh_offset(self.endian))
     }
 
     pub(crate) fn has_section(&self, name: &str) -> bool {

@@ -124,7 +124,12 @@ impl Vmlinux {
         // drop order) and never moves its bytes. No public method hands out a `'static` borrow:
         // every returned reference is tied to `&self`.
         let data: &'static [u8] = unsafe { std::slice::from_raw_parts(map.as_ptr(), map.len()) };
-        Self::build(&path.display().to_string(), data, Backing::Map(map))
+        Self::build(
+            &path.display().to_string(),
+            data,
+            Backing::Map(map),
+            Some(file),
+        )
     }
 
     /// Parse a vmlinux held in memory (tests, or a file already read). `name` is used in messages.
@@ -134,10 +139,15 @@ impl Vmlinux {
         // moved, and is dropped after the borrowing fields.
         let data: &'static [u8] =
             unsafe { std::slice::from_raw_parts(boxed.as_ptr(), boxed.len()) };
-        Self::build(name, data, Backing::Bytes(boxed))
+        Self::build(name, data, Backing::Bytes(boxed), None)
     }
 
-    fn build(name: &str, data: &'static [u8], backing: Backing) -> Result<Vmlinux, SymError> {
+    fn build(
+        name: &str,
+        data: &'static [u8],
+        backing: Backing,
+        file: Option<std::fs::File>,
+    ) -> Result<Vmlinux, SymError> {
         let elf = ElfInfo::parse(name, data)?;
         if elf.e_type == object::elf::ET_REL
             && (elf.has_section(".rela.debug_info") || elf.has_section(".rel.debug_info"))
@@ -148,8 +158,7 @@ impl Vmlinux {
                 todo: "this reader handles a linked vmlinux (ET_EXEC) only; pass the vmlinux, not a .ko",
             });
         }
-        let dwarf = DwarfData::load(&elf)?;
-        let _ = &backing;
+        let dwarf = DwarfData::load(&elf, file)?;
         Ok(Vmlinux {
             elf,
             dwarf,
@@ -592,22 +601,27 @@ impl Vmlinux {
             None => syms.iter().map(|s| s.addr).collect(),
         };
 
-        // Units to look in.
+        // Units to look in: the hint's, else those named by the statics' STT_FILE entries.
         let mut first: Vec<u32> = Vec::new();
         if let Some(h) = file_hint {
             first.extend(self.dwarf.units_by_path(h)?);
         }
-        for s in &syms {
-            if let (SymBinding::Local, Some(f)) = (s.binding, s.file) {
-                first.extend(self.dwarf.units_by_path(f)?);
+        if first.is_empty() {
+            for s in &syms {
+                if let (SymBinding::Local, Some(f)) = (s.binding, s.file) {
+                    first.extend(self.dwarf.units_by_path(f)?);
+                }
             }
         }
         first.sort_unstable();
         first.dedup();
 
         let mut best: Option<(u8, u32, DieRef, Option<u64>)> = None;
+        // Exact (address-matched) hits in different units, to detect real ambiguity.
+        let mut exact: Vec<(u32, u64)> = Vec::new();
+        type Best = Option<(u8, u32, DieRef, Option<u64>)>;
         let consider =
-            |u: u32, best: &mut Option<(u8, u32, DieRef, Option<u64>)>| -> Result<(), SymError> {
+            |u: u32, best: &mut Best, exact: &mut Vec<(u32, u64)>| -> Result<(), SymError> {
                 let ud = self.dwarf.unit_data(u)?;
                 for d in ud.named(name).filter(|d| d.kind == NamedKind::Variable) {
                     let r = DieRef {
@@ -617,6 +631,13 @@ impl Vmlinux {
                     let Some((score, loc)) = self.score_variable_die(r, &addrs)? else {
                         continue;
                     };
+                    if score == 3 {
+                        if let Some(l) = loc {
+                            if !exact.iter().any(|e| e.1 == l) {
+                                exact.push((u, l));
+                            }
+                        }
+                    }
                     if best.as_ref().is_none_or(|b| score > b.0) {
                         *best = Some((score, u, r, loc));
                     }
@@ -624,10 +645,22 @@ impl Vmlinux {
                 Ok(())
             };
         for &u in &first {
-            consider(u, &mut best)?;
-            if best.as_ref().is_some_and(|b| b.0 >= 3) {
+            consider(u, &mut best, &mut exact)?;
+            // With one candidate address, the first exact hit settles it.
+            if addrs.len() == 1 && best.as_ref().is_some_and(|b| b.0 >= 3) {
                 break;
             }
+        }
+        if exact.len() > 1 {
+            return Err(SymError::AmbiguousSymbol {
+                file: self.elf.file.clone(),
+                name: name.to_string(),
+                candidates: exact
+                    .iter()
+                    .map(|(u, a)| format!("{a:#x} in {}", self.dwarf.unit_name(*u).unwrap_or("?")))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
         }
         let mut scanned = 0;
         if best.is_none() {
@@ -640,7 +673,7 @@ impl Vmlinux {
             };
             for &u in &order {
                 if self.dwarf.unit_has(u, name, want)? {
-                    consider(u, &mut best)?;
+                    consider(u, &mut best, &mut exact)?;
                     if best.as_ref().is_some_and(|b| b.0 >= 2 || addrs.is_empty()) {
                         break;
                     }
@@ -734,6 +767,13 @@ impl Vmlinux {
             what: format!("variable {name}"),
             expected: "a DW_AT_type (directly or through DW_AT_specification)".into(),
         })
+    }
+
+    /// Test support: check the fast unit table (pread headers, raw abbreviation scan) against
+    /// gimli's own iterator and root-DIE parse. Returns the unit count.
+    #[doc(hidden)]
+    pub fn debug_check_unit_table(&self) -> Result<usize, String> {
+        self.dwarf.check_table_against_gimli()
     }
 
     /// Diagnostics: how many named DIEs a unit's index holds (forces that unit's index).

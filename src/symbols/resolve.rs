@@ -204,8 +204,8 @@ impl DwarfData {
                         "{what}.{}",
                         mname.as_deref().unwrap_or("<anonymous>")
                     );
-                    let ty = self.resolve_type_attr(r.unit, m.ty.clone(), depth, &mwhat, ctx)?;
-                    let byte_loc = match m.member_location.clone() {
+                    let ty = self.resolve_type_attr(r.unit, m.ty, depth, &mwhat, ctx)?;
+                    let byte_loc = match m.member_location {
                         None => 0,
                         Some(v) => self
                             .member_location(slot, v)
@@ -214,19 +214,31 @@ impl DwarfData {
                     let bitfield = match m.bit_size {
                         None => None,
                         Some(bit_size) => {
+                            let bad = || {
+                                self.unexpected(
+                                    moff,
+                                    &format!("bitfield {mwhat}"),
+                                    "bit offsets within the struct (DW_AT_bit_offset + DW_AT_bit_size within DW_AT_byte_size)",
+                                )
+                            };
+                            let loc_bits = byte_loc.checked_mul(8).ok_or_else(bad)?;
                             let bit_offset = if let Some(dbo) = m.data_bit_offset {
                                 dbo
                             } else if let Some(bo) = m.bit_offset {
                                 // DWARF 2/3: bit_offset counts from the MSB of the storage unit.
                                 let storage = m.byte_size.or_else(|| ty.size()).unwrap_or(0);
                                 match self.dwarf.debug_info.reader().endian() {
-                                    gimli::RunTimeEndian::Little => (byte_loc * 8 + storage * 8)
-                                        .checked_sub(bo + bit_size)
-                                        .ok_or_else(|| self.unexpected(moff, &format!("bitfield {mwhat}"), "DW_AT_bit_offset + DW_AT_bit_size within DW_AT_byte_size"))?,
-                                    gimli::RunTimeEndian::Big => byte_loc * 8 + bo,
+                                    gimli::RunTimeEndian::Little => storage
+                                        .checked_mul(8)
+                                        .and_then(|s| s.checked_add(loc_bits))
+                                        .and_then(|end| end.checked_sub(bo.checked_add(bit_size)?))
+                                        .ok_or_else(bad)?,
+                                    gimli::RunTimeEndian::Big => {
+                                        loc_bits.checked_add(bo).ok_or_else(bad)?
+                                    }
                                 }
                             } else {
-                                byte_loc * 8
+                                loc_bits
                             };
                             Some(BitField {
                                 bit_offset,
@@ -271,9 +283,9 @@ impl DwarfData {
                         enumerators.push((n.to_string(), v));
                     }
                 }
-                let signed = match a.ty.clone() {
+                let signed = match a.ty {
                     Some(_) => self
-                        .resolve_type_attr(r.unit, a.ty.clone(), depth, what, ctx)?
+                        .resolve_type_attr(r.unit, a.ty, depth, what, ctx)?
                         .scalar()
                         .map(|s| s.signed)
                         .unwrap_or(false),
@@ -287,7 +299,7 @@ impl DwarfData {
                 }))
             }
             gimli::DW_TAG_array_type => {
-                let elem = self.resolve_type_attr(r.unit, a.ty.clone(), depth, what, ctx)?;
+                let elem = self.resolve_type_attr(r.unit, a.ty, depth, what, ctx)?;
                 let mut dims = Vec::new();
                 let mut children = root.children();
                 while let Some(child) = children.next().map_err(gerr)? {
@@ -312,7 +324,7 @@ impl DwarfData {
                 let size = a
                     .byte_size
                     .unwrap_or(u64::from(slot.header.address_size()));
-                let (target, target_ref) = match a.ty.clone() {
+                let (target, target_ref) = match a.ty {
                     None => ("void".to_string(), None),
                     Some(v) => {
                         let tr = self.type_ref_attr(r.unit, v)?;
@@ -330,14 +342,14 @@ impl DwarfData {
             }
             gimli::DW_TAG_typedef => Ok(Type::Typedef {
                 name: a.name.unwrap_or("<unnamed>").to_string(),
-                target: Box::new(self.resolve_type_attr(r.unit, a.ty.clone(), depth, what, ctx)?),
+                target: Box::new(self.resolve_type_attr(r.unit, a.ty, depth, what, ctx)?),
             }),
             gimli::DW_TAG_const_type
             | gimli::DW_TAG_volatile_type
             | gimli::DW_TAG_restrict_type
             | gimli::DW_TAG_atomic_type
             | gimli::DW_TAG_immutable_type
-            | gimli::DW_TAG_packed_type => self.resolve_type_attr(r.unit, a.ty.clone(), depth, what, ctx),
+            | gimli::DW_TAG_packed_type => self.resolve_type_attr(r.unit, a.ty, depth, what, ctx),
             gimli::DW_TAG_subroutine_type => Ok(Type::Function {
                 summary: self.type_name(r, depth)?,
             }),
@@ -390,18 +402,18 @@ impl DwarfData {
             gimli::DW_TAG_union_type => named("union"),
             gimli::DW_TAG_enumeration_type => named("enum"),
             gimli::DW_TAG_pointer_type | gimli::DW_TAG_reference_type => {
-                let t = inner(a.ty.clone())?;
+                let t = inner(a.ty)?;
                 format!("{t} *")
             }
-            gimli::DW_TAG_const_type => format!("const {}", inner(a.ty.clone())?),
-            gimli::DW_TAG_volatile_type => format!("volatile {}", inner(a.ty.clone())?),
+            gimli::DW_TAG_const_type => format!("const {}", inner(a.ty)?),
+            gimli::DW_TAG_volatile_type => format!("volatile {}", inner(a.ty)?),
             gimli::DW_TAG_restrict_type
             | gimli::DW_TAG_atomic_type
             | gimli::DW_TAG_immutable_type
-            | gimli::DW_TAG_packed_type => inner(a.ty.clone())?,
-            gimli::DW_TAG_array_type => format!("{} []", inner(a.ty.clone())?),
+            | gimli::DW_TAG_packed_type => inner(a.ty)?,
+            gimli::DW_TAG_array_type => format!("{} []", inner(a.ty)?),
             gimli::DW_TAG_subroutine_type => {
-                let ret = inner(a.ty.clone())?;
+                let ret = inner(a.ty)?;
                 let mut params = Vec::new();
                 let slot = self.slot(r.unit)?;
                 let ud = self.unit_data(r.unit)?;
@@ -435,11 +447,11 @@ impl DwarfData {
 
 /// Element count of a DW_TAG_subrange_type; None when flexible or not a constant.
 fn subrange_count(s: &Attrs) -> Option<u64> {
-    if let Some(c) = s.count.clone() {
+    if let Some(c) = s.count {
         return udata(c);
     }
-    let ub = s.upper_bound.clone()?;
-    let lb = s.lower_bound.clone().and_then(udata).unwrap_or(0);
+    let ub = s.upper_bound?;
+    let lb = s.lower_bound.and_then(udata).unwrap_or(0);
     let ub: i128 = match ub {
         AttributeValue::Sdata(x) => x as i128,
         // Small fixed-size forms hold unsigned bounds (char name[201] has upper bound 0xc8);

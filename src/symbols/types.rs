@@ -247,7 +247,11 @@ impl Type {
                 }
                 s
             }
-            Type::Pointer { target, .. } => format!("{target} *"),
+            Type::Pointer { target, .. } => match function_parts(target) {
+                // "int (struct module *)" -> "int (*)(struct module *)"
+                Some((ret, params)) => format!("{ret} (*){params}"),
+                None => format!("{target} *"),
+            },
             Type::Typedef { name, .. } => name.clone(),
             Type::Function { summary } => summary.clone(),
             Type::Incomplete { kind, name } => format!("{kind} {name}"),
@@ -282,11 +286,20 @@ impl Type {
             })?;
             let (m, m_off) = find_member(comp, name, 0)
                 .ok_or_else(|| err(format!("{} has no member {name:?}", cur.summary())))?;
-            bitfield = m.bitfield.map(|b| BitField {
-                bit_offset: b.bit_offset + (offset + m_off - m.offset) * 8,
-                bit_size: b.bit_size,
-            });
-            offset += m_off;
+            let overflow = || err("offsets overflow (corrupt debug info)".into());
+            // Offset of the member's direct parent, relative to the outer type.
+            let parent = offset.checked_add(m_off - m.offset).ok_or_else(overflow)?;
+            bitfield = match m.bitfield {
+                None => None,
+                Some(b) => Some(BitField {
+                    bit_offset: parent
+                        .checked_mul(8)
+                        .and_then(|p| p.checked_add(b.bit_offset))
+                        .ok_or_else(overflow)?,
+                    bit_size: b.bit_size,
+                }),
+            };
+            offset = offset.checked_add(m_off).ok_or_else(overflow)?;
             cur = &m.ty;
             for idx in indexes {
                 let Type::Array { elem, dims } = cur.strip_typedefs() else {
@@ -308,7 +321,10 @@ impl Type {
                 let esz = elem
                     .size()
                     .ok_or_else(|| err(format!("element of {} has no size", cur.summary())))?;
-                offset += idx * esz;
+                offset = idx
+                    .checked_mul(esz)
+                    .and_then(|d| offset.checked_add(d))
+                    .ok_or_else(|| err("offsets overflow".into()))?;
                 cur = elem;
                 bitfield = None;
             }
@@ -336,6 +352,15 @@ impl fmt::Display for Type {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.summary())
     }
+}
+
+/// Split a function spelling "ret (params)" into ("ret", "(params)").
+fn function_parts(s: &str) -> Option<(&str, &str)> {
+    if !s.ends_with(')') {
+        return None;
+    }
+    let i = s.find(" (")?;
+    Some((&s[..i], &s[i + 1..]))
 }
 
 /// "mem[1][2]" -> ("mem", [1, 2]).
@@ -375,7 +400,7 @@ fn find_member<'a>(comp: &'a Composite, name: &str, depth: usize) -> Option<(&'a
     for m in comp.members.iter().filter(|m| m.name.is_none()) {
         if let Some(inner) = m.ty.composite() {
             if let Some((found, off)) = find_member(inner, name, depth + 1) {
-                return Some((found, m.offset + off));
+                return Some((found, m.offset.checked_add(off)?));
             }
         }
     }
