@@ -27,6 +27,9 @@ struct mt_snapshot {
 
 void mt_snapshot(struct mt_snapshot *snap);
 
+/* modtrack_print.c */
+void mt_print_unloaded(bool force);
+
 /* modtrack_probes.c */
 int mt_probes_init(void);
 void mt_probes_exit(void);

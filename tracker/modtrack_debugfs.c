@@ -185,7 +185,7 @@ static int mt_status_show(struct seq_file *m, void *v)
 	mt_probes_update_missed();
 
 	seq_printf(m, "layout_version: %u\n", st->layout_version);
-	seq_printf(m, "state: %px size %u\n", st, st->state_size);
+	seq_printf(m, "state_size: %u\n", st->state_size);
 	seq_printf(m, "release: %s\n", st->release);
 	seq_printf(m, "flags: 0x%x\n", READ_ONCE(st->flags));
 	seq_printf(m, "unloaded: %u of %u used, %llu dropped\n",

@@ -11,6 +11,7 @@
 #ifndef MODTRACK_LAYOUT_H
 #define MODTRACK_LAYOUT_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 #include <linux/atomic.h>
 
@@ -41,17 +42,17 @@
 #define MODTRACK_TYPE_FIELDS		7	/* the field table itself */
 
 /* modtrack_state.flags */
-#define MODTRACK_F_READY		(1U << 0) /* init finished */
-#define MODTRACK_F_UNLOAD_TP		(1U << 1) /* module_free attached */
-#define MODTRACK_F_LIVE_NOTIFIER	(1U << 2) /* load counters valid */
-#define MODTRACK_F_LOAD_PROBES		(1U << 3) /* failure kretprobes */
-#define MODTRACK_F_DUP_PROBE		(1U << 4) /* patient-check probe */
-#define MODTRACK_F_DUP_EMULATED		(1U << 5) /* 6.1: dups from -EEXIST */
-#define MODTRACK_F_DECOMPRESS_PROBE	(1U << 6) /* module_decompress */
-#define MODTRACK_F_KREAD_PROBES		(1U << 7) /* syscall/file probes */
-#define MODTRACK_F_EXITING		(1U << 8) /* module is unloading */
-#define MODTRACK_F_DIE_NOTIFIER		(1U << 9)
-#define MODTRACK_F_PANIC_NOTIFIER	(1U << 10)
+#define MODTRACK_F_READY		BIT(0) /* init finished */
+#define MODTRACK_F_UNLOAD_TP		BIT(1) /* module_free attached */
+#define MODTRACK_F_LIVE_NOTIFIER	BIT(2) /* load counters valid */
+#define MODTRACK_F_LOAD_PROBES		BIT(3) /* failure kretprobes */
+#define MODTRACK_F_DUP_PROBE		BIT(4) /* patient-check probe */
+#define MODTRACK_F_DUP_EMULATED		BIT(5) /* 6.1: dups from -EEXIST */
+#define MODTRACK_F_DECOMPRESS_PROBE	BIT(6) /* module_decompress */
+#define MODTRACK_F_KREAD_PROBES		BIT(7) /* syscall/file probes */
+#define MODTRACK_F_EXITING		BIT(8) /* module is unloading */
+#define MODTRACK_F_DIE_NOTIFIER		BIT(9)
+#define MODTRACK_F_PANIC_NOTIFIER	BIT(10)
 
 /* modtrack_dupfail.reasons: bit numbers as enum fail_dup_mod_reason */
 #define MODTRACK_DUP_BECOMING		0
@@ -102,8 +103,8 @@ struct modtrack_state {
 
 	u64 seq;				/*  32 odd while a list changes */
 	u32 flags;				/*  40 MODTRACK_F_* */
-	u32 linux_version_code;			/*  44 headers built against */
-	char release[MODTRACK_RELEASE_LEN];	/*  48 UTS_RELEASE */
+	u32 linux_version_code;			/*  44 of release, see LAYOUT.md */
+	char release[MODTRACK_RELEASE_LEN];	/*  48 uname -r at load */
 
 	/* taint letters as module_flags_taint() of that kernel prints them */
 	u32 nr_taint_flags;			/* 112 TAINT_FLAGS_COUNT */

@@ -20,7 +20,6 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/utsname.h>
-#include <linux/version.h>
 
 #include "modtrack.h"
 
@@ -31,6 +30,7 @@
 	.offset = offsetof(st, member),				\
 	.size = sizeof_field(st, member),			\
 }
+
 #define MT_SF(ty, member) \
 	MT_FIELD(#member, MODTRACK_SCOPE_STATE, ty, struct modtrack_state, member)
 #define MT_UF(ty, member) \
@@ -73,7 +73,6 @@ struct modtrack_state modtrack_state = {
 	.field_size = sizeof(struct modtrack_field),
 	.nr_fields = MT_NR_USED_FIELDS,
 	.fields_offset = offsetof(struct modtrack_state, fields),
-	.linux_version_code = LINUX_VERSION_CODE,
 	.nr_taint_flags = TAINT_FLAGS_COUNT,
 	.taint_module_mask = MT_MODULE_TAINTS,
 	.taint_letters = MT_TAINT_LETTERS,
@@ -269,6 +268,7 @@ void mt_record_dupfail(const char *name, unsigned int reason)
 	e->count = 1;
 	e->reasons = BIT_ULL(reason);
 	e->next = st->dupfail.head;
+	/* The entry is complete before it becomes reachable. */
 	smp_store_release(&st->dupfail.head, idx);
 	WRITE_ONCE(st->dupfail.nr_used, idx + 1);
 	mt_write_end(st);
@@ -291,46 +291,18 @@ void mt_snapshot(struct mt_snapshot *snap)
 	raw_spin_unlock_irqrestore(&mt_lock, flags);
 }
 
-/*
- * The "Unloaded tainted modules:" record of print_modules(), for oops
- * and panic.  Lockless: the lock holder may be the CPU that crashed.
- * Every entry's next index is smaller than its own, so the walk ends.
- */
-static void mt_print_unloaded(void)
-{
-	struct modtrack_state *st = &modtrack_state;
-	char buf[MT_TAINT_BUF];
-	u32 idx, n;
-
-	idx = smp_load_acquire(&st->unloaded.head);
-	if (idx >= MODTRACK_NR_UNLOADED)
-		return;
-
-	printk(KERN_DEFAULT "Unloaded tainted modules:");
-	for (n = 0; idx < MODTRACK_NR_UNLOADED && n < MODTRACK_NR_UNLOADED;
-	     n++) {
-		const struct modtrack_unloaded *e = &st->unloaded_pool[idx];
-
-		mt_taint_string(READ_ONCE(e->taints), buf);
-		pr_cont(" %.*s(%s):%llu", MODTRACK_NAME_LEN, e->name, buf,
-			READ_ONCE(e->count));
-		idx = READ_ONCE(e->next);
-	}
-	pr_cont("\n");
-}
-
 static int mt_die_notify(struct notifier_block *nb, unsigned long val,
 			 void *data)
 {
 	if (val == DIE_OOPS)
-		mt_print_unloaded();
+		mt_print_unloaded(false);
 	return NOTIFY_DONE;
 }
 
 static int mt_panic_notify(struct notifier_block *nb, unsigned long val,
 			   void *data)
 {
-	mt_print_unloaded();
+	mt_print_unloaded(true);
 	return NOTIFY_DONE;
 }
 
@@ -341,6 +313,21 @@ static struct notifier_block mt_die_nb = {
 static struct notifier_block mt_panic_nb = {
 	.notifier_call = mt_panic_notify,
 };
+
+/*
+ * The running kernel's release and KERNEL_VERSION() of its numbers, so
+ * that a reader knows which kernel's definitions the counters follow.
+ */
+static void __init mt_set_release(struct modtrack_state *st,
+				  const char *release)
+{
+	unsigned int a = 0, b = 0, c = 0;
+
+	strscpy(st->release, release, sizeof(st->release));
+	if (sscanf(release, "%u.%u.%u", &a, &b, &c) < 2)
+		return;
+	st->linux_version_code = (a << 16) + (b << 8) + min(c, 255U);
+}
 
 static void __init mt_check_layout(void)
 {
@@ -371,7 +358,7 @@ static int __init modtrack_init(void)
 	int ret;
 
 	mt_check_layout();
-	strscpy(st->release, init_utsname()->release, sizeof(st->release));
+	mt_set_release(st, init_utsname()->release);
 
 	ret = mt_probes_init();
 	if (ret)

@@ -31,21 +31,18 @@
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
 #include <uapi/linux/module.h>
 
 #include "modtrack.h"
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
-#error "modtrack supports Linux 6.1 and later"
-#endif
-
 /*
  * 6.4 added kernel/module/stats.c, module_patient_check_exists() and the
- * mem[] regions.  Before that (6.1) there is no kernel definition of the
- * counters; modtrack applies the 6.4+ definitions (see README.md).
+ * mem[] regions (and with them the for_each_mod_mem_type() macro, which
+ * is how this is detected).  Before that (6.1) there is no kernel
+ * definition of the counters; modtrack applies the 6.4+ definitions
+ * there (see README.md).
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#ifdef for_each_mod_mem_type
 #define MT_HAVE_PATIENT_CHECK	1
 #else
 #define MT_HAVE_PATIENT_CHECK	0
@@ -124,6 +121,7 @@ static void mt_load_exit(struct mt_load *l)
 	if (--l->depth)
 		return;
 	atomic_dec(&mt_nr_loads);
+	/* The slot's fields are done with before another task claims it. */
 	smp_store_release(&l->task, NULL);
 }
 
@@ -446,7 +444,7 @@ static int mt_module_notify(struct notifier_block *nb, unsigned long action,
 		return NOTIFY_DONE;
 
 	/* As do_init_module(): init regions are still there. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#if MT_HAVE_PATIENT_CHECK
 	for_each_mod_mem_type(type) {
 		total += mod->mem[type].size;
 		if (type == MOD_TEXT || type == MOD_INIT_TEXT)
