@@ -23,6 +23,7 @@
 #include <linux/kernel.h>
 #include <linux/atomic.h>
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/errno.h>
 #include <linux/kprobes.h>
 #include <linux/ptrace.h>
@@ -31,6 +32,7 @@
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
+#include <linux/user_namespace.h>
 #include <uapi/linux/module.h>
 
 #include "modtrack.h"
@@ -142,11 +144,19 @@ static int mt_enter_common(struct kretprobe_instance *ri)
 	return l ? 0 : 1;	/* no slot: skip the return handler */
 }
 
-/* -EPERM from may_init_module() is not a kread failure. */
+/*
+ * -EPERM from may_init_module() is not a kread failure.  It fails when the
+ * task lacks CAP_SYS_MODULE in the initial namespace (tested here without
+ * calling into the LSMs, which is safe in a probe handler) or when
+ * modules are disabled (not visible to a module: see README.md).
+ */
 static bool mt_not_permitted(long ret)
 {
+	const struct cred *cred = current_cred();
+
 	return ret == -EPERM &&
-		!has_capability_noaudit(current, CAP_SYS_MODULE);
+		(cred->user_ns != &init_user_ns ||
+		 !cap_raised(cred->cap_effective, CAP_SYS_MODULE));
 }
 
 /* ---- init_module(2): the copy from user space ---------------------- */
@@ -243,6 +253,8 @@ static int mt_finit_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 /* ---- module_decompress() ------------------------------------------- */
 
+#ifdef CONFIG_MODULE_DECOMPRESS
+
 static int mt_decompress_entry(struct kretprobe_instance *ri,
 			       struct pt_regs *regs)
 {
@@ -269,6 +281,7 @@ static int mt_decompress_ret(struct kretprobe_instance *ri,
 	}
 	return 0;
 }
+#endif
 
 /* ---- load_module() -------------------------------------------------- */
 
@@ -526,6 +539,7 @@ static struct mt_rprobe mt_rprobes[] = {
 		},
 	},
 #endif
+#ifdef CONFIG_MODULE_DECOMPRESS
 	{
 		.syms = MT_SYMS("module_decompress"),
 		.flag = MODTRACK_F_DECOMPRESS_PROBE,
@@ -536,6 +550,7 @@ static struct mt_rprobe mt_rprobes[] = {
 			.maxactive = MT_MAXACTIVE,
 		},
 	},
+#endif
 	{
 		.syms = MT_SYMS("load_module"),
 		.flag = MODTRACK_F_LOAD_PROBES,
@@ -722,9 +737,7 @@ int mt_probes_init(void)
 			missing |= mt_rprobes[i].flag;
 	}
 	/* A group with any missing member is not complete. */
-	flags &= ~(missing & ~MODTRACK_F_DECOMPRESS_PROBE);
-	if (!IS_ENABLED(CONFIG_MODULE_DECOMPRESS))
-		flags &= ~MODTRACK_F_DECOMPRESS_PROBE;
+	flags &= ~missing;
 	mt_set_flags(flags, 0);
 	return 0;
 
