@@ -53,6 +53,7 @@
 #define MODTRACK_F_EXITING		BIT(8) /* module is unloading */
 #define MODTRACK_F_DIE_NOTIFIER		BIT(9)
 #define MODTRACK_F_PANIC_NOTIFIER	BIT(10)
+#define MODTRACK_F_UNLOAD_NOTIFIER	BIT(11) /* no tracepoint: GOING */
 
 /* modtrack_dupfail.reasons: bit numbers as enum fail_dup_mod_reason */
 #define MODTRACK_DUP_BECOMING		0

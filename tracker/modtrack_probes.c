@@ -444,7 +444,63 @@ static int mt_find_pre(struct kprobe *p, struct pt_regs *regs)
 }
 #endif
 
-/* ---- successful loads ---------------------------------------------- */
+/* ---- unloads -------------------------------------------------------- */
+
+static bool mt_unload_tp;	/* module_free tracepoint attached */
+
+#ifdef CONFIG_TRACEPOINTS
+static struct tracepoint *mt_tp_module_free;
+
+static void mt_module_free_probe(void *data, struct module *mod)
+{
+	mt_record_unloaded(mod->name, mod->taints);
+}
+
+static void mt_find_tracepoint(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "module_free"))
+		*(struct tracepoint **)priv = tp;
+}
+
+static int mt_attach_module_free(void)
+{
+	struct tracepoint *tp = NULL;
+	int ret;
+
+	for_each_kernel_tracepoint(mt_find_tracepoint, &tp);
+	if (!tp)
+		return -ENOENT;
+	ret = tracepoint_probe_register(tp, mt_module_free_probe, NULL);
+	if (ret)
+		return ret;
+	mt_tp_module_free = tp;
+	WRITE_ONCE(mt_unload_tp, true);
+	return 0;
+}
+
+static void mt_detach_module_free(void)
+{
+	if (!mt_tp_module_free)
+		return;
+	tracepoint_probe_unregister(mt_tp_module_free, mt_module_free_probe,
+				    NULL);
+	/* no CPU is still inside mt_module_free_probe() */
+	tracepoint_synchronize_unregister();
+	mt_tp_module_free = NULL;
+	WRITE_ONCE(mt_unload_tp, false);
+}
+#else
+static int mt_attach_module_free(void)
+{
+	return -EOPNOTSUPP;
+}
+
+static void mt_detach_module_free(void)
+{
+}
+#endif
+
+/* ---- successful loads and, as a fallback, unloads ------------------ */
 
 static int mt_module_notify(struct notifier_block *nb, unsigned long action,
 			    void *data)
@@ -452,6 +508,15 @@ static int mt_module_notify(struct notifier_block *nb, unsigned long action,
 	struct modtrack_state *st = &modtrack_state;
 	struct module *mod = data;
 	unsigned long total = 0, text = 0;
+
+	/*
+	 * Without the tracepoint: GOING is followed by free_module() when
+	 * the module got as far as sysfs (delete_module(), failed init), but
+	 * not on load_module()'s coming_cleanup path, where it did not.
+	 */
+	if (action == MODULE_STATE_GOING && !READ_ONCE(mt_unload_tp) &&
+	    mod->mkobj.kobj.state_in_sysfs)
+		mt_record_unloaded(mod->name, mod->taints);
 
 	if (action != MODULE_STATE_LIVE)
 		return NOTIFY_DONE;
@@ -476,21 +541,6 @@ static int mt_module_notify(struct notifier_block *nb, unsigned long action,
 static struct notifier_block mt_module_nb = {
 	.notifier_call = mt_module_notify,
 };
-
-/* ---- unloads -------------------------------------------------------- */
-
-static void mt_module_free_probe(void *data, struct module *mod)
-{
-	mt_record_unloaded(mod->name, mod->taints);
-}
-
-static struct tracepoint *mt_tp_module_free;
-
-static void mt_find_tracepoint(struct tracepoint *tp, void *priv)
-{
-	if (!strcmp(tp->name, "module_free"))
-		*(struct tracepoint **)priv = tp;
-}
 
 /* ---- registration --------------------------------------------------- */
 
@@ -620,7 +670,7 @@ void mt_probes_show(struct seq_file *m)
 	int i;
 
 	seq_printf(m, "module_free tracepoint: %s\n",
-		   mt_tp_module_free ? "attached" : "missing");
+		   mt_unload_tp ? "attached" : "missing (module notifier)");
 	seq_printf(m, "module notifier: %s\n",
 		   mt_notifier_registered ? "registered" : "missing");
 	for (i = 0; i < ARRAY_SIZE(mt_rprobes); i++) {
@@ -657,13 +707,7 @@ static void mt_unregister_all(void)
 	if (mt_notifier_registered)
 		unregister_module_notifier(&mt_module_nb);
 	mt_notifier_registered = false;
-	if (mt_tp_module_free) {
-		tracepoint_probe_unregister(mt_tp_module_free,
-					    mt_module_free_probe, NULL);
-		/* no CPU is still inside mt_module_free_probe() */
-		tracepoint_synchronize_unregister();
-		mt_tp_module_free = NULL;
-	}
+	mt_detach_module_free();
 }
 
 static void mt_register_rprobe(struct mt_rprobe *p)
@@ -687,22 +731,18 @@ static void mt_register_rprobe(struct mt_rprobe *p)
 
 int mt_probes_init(void)
 {
-	struct tracepoint *tp = NULL;
 	u32 flags = 0, missing = 0;
 	int i, ret;
 
-	for_each_kernel_tracepoint(mt_find_tracepoint, &tp);
-	if (!tp) {
-		pr_err("tracepoint module_free not found\n");
-		return -ENOENT;
+	/* Before the notifier, which falls back on GOING without it. */
+	ret = mt_attach_module_free();
+	if (!ret) {
+		flags |= MODTRACK_F_UNLOAD_TP;
+	} else {
+		pr_info("no module_free tracepoint (%d): unloads seen by the module notifier\n",
+			ret);
+		flags |= MODTRACK_F_UNLOAD_NOTIFIER;
 	}
-	ret = tracepoint_probe_register(tp, mt_module_free_probe, NULL);
-	if (ret) {
-		pr_err("cannot attach to module_free: %d\n", ret);
-		return ret;
-	}
-	mt_tp_module_free = tp;
-	flags |= MODTRACK_F_UNLOAD_TP;
 
 	ret = register_module_notifier(&mt_module_nb);
 	if (ret) {
@@ -711,6 +751,11 @@ int mt_probes_init(void)
 	}
 	mt_notifier_registered = true;
 	flags |= MODTRACK_F_LIVE_NOTIFIER;
+
+	if (!IS_ENABLED(CONFIG_KRETPROBES)) {
+		pr_info("no kprobes in this kernel: failures are not counted\n");
+		goto done;
+	}
 
 	/*
 	 * Inner probes first, so that an outer probe never sees a load
@@ -738,6 +783,7 @@ int mt_probes_init(void)
 	}
 	/* A group with any missing member is not complete. */
 	flags &= ~missing;
+done:
 	mt_set_flags(flags, 0);
 	return 0;
 
@@ -749,7 +795,8 @@ fail:
 void mt_probes_exit(void)
 {
 	mt_unregister_all();
-	mt_set_flags(0, MODTRACK_F_UNLOAD_TP | MODTRACK_F_LIVE_NOTIFIER |
+	mt_set_flags(0, MODTRACK_F_UNLOAD_TP | MODTRACK_F_UNLOAD_NOTIFIER |
+		     MODTRACK_F_LIVE_NOTIFIER |
 		     MODTRACK_F_LOAD_PROBES | MODTRACK_F_DUP_PROBE |
 		     MODTRACK_F_DUP_EMULATED | MODTRACK_F_DECOMPRESS_PROBE |
 		     MODTRACK_F_KREAD_PROBES);
