@@ -137,6 +137,8 @@ struct modtrack_state modtrack_state = {
 		MT_DF(MODTRACK_TYPE_INDEX, next),
 	},
 };
+/* Also in mod->syms, for dump readers on kernels without KALLSYMS_ALL. */
+EXPORT_SYMBOL_GPL(modtrack_state);
 
 /*
  * mt_lock serialises every writer of seq, flags, the two modtrack_list
