@@ -783,6 +783,12 @@ int mt_probes_init(void)
 	}
 	/* A group with any missing member is not complete. */
 	flags &= ~missing;
+	/* Becoming vs load needs to see the allocation (dup probes). */
+	if (!(flags & (MODTRACK_F_DUP_PROBE | MODTRACK_F_DUP_EMULATED)))
+		flags &= ~MODTRACK_F_LOAD_PROBES;
+	/* A kread failure is a failure before load_module(). */
+	if (!(flags & MODTRACK_F_LOAD_PROBES))
+		flags &= ~MODTRACK_F_KREAD_PROBES;
 done:
 	mt_set_flags(flags, 0);
 	return 0;
