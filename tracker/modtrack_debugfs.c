@@ -13,6 +13,7 @@
 #include <linux/module.h>
 #include <linux/kernel.h>
 #include <linux/debugfs.h>
+#include <linux/errno.h>
 #include <linux/math.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
