@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: GPL-2.0
+/* modtrack test module b: see mt_test_body.h */
+#include "mt_test_body.h"
