@@ -11,7 +11,7 @@ S=$OUTDIR/src
 build() {  # build DIR "obj-m lines" sources...
 	local d=$S/$1 kb=$2; shift 2
 	mkdir -p "$d"
-	for f in "$@"; do cmp -s "$here/modules/$f" "$d/$f" || cp "$here/modules/$f" "$d/$f"; done
+	for f in "$@" mc_module.h; do cmp -s "$here/modules/$f" "$d/$f" || cp "$here/modules/$f" "$d/$f"; done
 	printf '%s\n' "$kb" > "$d/Kbuild"
 	make -C "$KHDR" M="$d" modules > "$d/build.log" 2>&1 || { cat "$d/build.log" >&2; die "module build failed in $d"; }
 	if grep -q 'warning:' "$d/build.log"; then cat "$d/build.log" >&2; die "module build warnings in $d"; fi

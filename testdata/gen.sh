@@ -21,6 +21,10 @@ deb61-kaslr|debian:6.1.0-56-cloud-amd64:6.1.192-2||
 deb612-kaslr|debian:6.12.117+deb12-cloud-amd64:6.12.117-1~deb12u1||
 upstream-kaslr|upstream|qemu_fw_cfg.ioport=12@0x510:0:1:4|
 upstream-la57|upstream|qemu_fw_cfg.ioport=12@0x510:0:1:4|qemu64,+la57
+deb61-modtrack|debian:6.1.0-56-cloud-amd64:6.1.192-2|modcrash.modtrack|
+deb612-modtrack|debian:6.12.117+deb12-cloud-amd64:6.12.117-1~deb12u1|modcrash.modtrack|
+upstream-modtrack|upstream|qemu_fw_cfg.ioport=12@0x510:0:1:4 modcrash.modtrack|
+deb612-stress|debian:6.12.117+deb12-cloud-amd64:6.12.117-1~deb12u1|modcrash.modtrack modcrash.stress|
 "
 all_scenarios() { echo "$SCENARIO_TABLE" | awk -F'|' 'NF>1{print $1}'; }
 SCENARIOS=${*:-$(all_scenarios)}
@@ -90,13 +94,20 @@ kit_for() {
 	esac
 	KIT_MODS=$MODCRASH_CACHE/modules-$KIT_ID
 	bash "$here/build-modules.sh" "$KIT_KHDR" "$KIT_MODS"
+	# tracker/: modtrack.ko, its test modules and guest scripts (rebuilt when tracker/ changes)
+	local tstamp; tstamp=$(cd "$here/../tracker" && find . -type f ! -path './test/userspace/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+	if [ "$(cat "$KIT_MODS/modtrack/.stamp" 2>/dev/null)" != "$tstamp" ]; then
+		rm -rf "$KIT_MODS/modtrack"
+		sh "$here/../tracker/test/build-modules.sh" "$KIT_KHDR" "$KIT_MODS/modtrack" >/dev/null
+		echo "$tstamp" > "$KIT_MODS/modtrack/.stamp"
+	fi
 	# initramfs: busybox-static + applet links (never a busybox -> busybox self-link), modules, /init
 	local ird=$MODCRASH_CACHE/initramfs-$KIT_ID
 	rm -rf "$ird"; mkdir -p "$ird"/{bin,proc,sys,dev,tmp,modules}
 	cp /bin/busybox "$ird/bin/busybox"
 	local a; for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$ird/bin/$a"; done
 	cp "$KIT_INTREE"/*.ko "$KIT_MODS"/*.ko "$ird/modules/"
-	cp -r "$KIT_MODS/dual-oot" "$KIT_MODS/dual-intree" "$ird/modules/"
+	cp -r "$KIT_MODS/dual-oot" "$KIT_MODS/dual-intree" "$KIT_MODS/modtrack" "$ird/modules/"
 	cp "$here/guest/init" "$ird/init"
 	[ "$(id -u)" = 0 ] && mknod -m 600 "$ird/dev/console" c 5 1
 	KIT_INITRD=$ird.cpio.gz
@@ -146,7 +157,7 @@ boot_and_dump() {
 	local qpid; qpid=$(cat "$sockdir/qemu.pid") i=0
 	until grep -q MODCRASH-DONE "$D/oracle.log" 2>/dev/null && grep -q MODCRASH-READY "$D/console.log"; do
 		if ! kill -0 "$qpid" 2>/dev/null; then tail -30 "$D/console.log" >&2; die "[$name] QEMU exited before the guest was ready"; fi
-		i=$((i + 1)); if [ $i -gt 1800 ]; then kill "$qpid"; tail -30 "$D/console.log" >&2; die "[$name] guest not ready after 180 s"; fi
+		i=$((i + 1)); if [ $i -gt 6000 ]; then kill "$qpid"; tail -30 "$D/console.log" >&2; die "[$name] guest not ready after 600 s"; fi
 		sleep 0.1
 	done
 	echo "boot_to_ready_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')" > "$D/timings.txt"

@@ -1,22 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* modcrash test-bed module: variant B of modcrash_dual: claims in-tree staging (C, not O) */
-#include <linux/module.h>
-#include <linux/init.h>
-#include <linux/delay.h>
-#include <linux/errno.h>
-
-static int __init mc_init(void)
-{
-	return 0;
-}
-
-static void __exit mc_exit(void)
-{
-}
-
-module_init(mc_init);
-module_exit(mc_exit);
-MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("modcrash test bed: variant B of modcrash_dual: claims in-tree staging (C, not O)");
+#define MC_LICENSE "GPL"
+#define MC_DESCRIPTION "variant B of modcrash_dual: claims in-tree staging (C, not O)"
+#include "mc_module.h"
 MODULE_INFO(intree, "Y");
 MODULE_INFO(staging, "Y");

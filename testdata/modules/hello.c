@@ -1,21 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* modcrash test-bed module: loaded and unloaded several times (taints O, plus E on signing kernels) */
-#include <linux/module.h>
-#include <linux/init.h>
-#include <linux/delay.h>
-#include <linux/errno.h>
-
-static int __init mc_init(void)
-{
-	return 0;
-}
-
-static void __exit mc_exit(void)
-{
-}
-
-module_init(mc_init);
-module_exit(mc_exit);
-MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("modcrash test bed: loaded and unloaded several times (taints O, plus E on signing kernels)");
-
+#define MC_LICENSE "GPL"
+#define MC_DESCRIPTION "loaded and unloaded several times (taints O, plus E on signing kernels)"
+#include "mc_module.h"

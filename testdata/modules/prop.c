@@ -1,21 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* modcrash test-bed module: proprietary licence (taints P) */
-#include <linux/module.h>
-#include <linux/init.h>
-#include <linux/delay.h>
-#include <linux/errno.h>
-
-static int __init mc_init(void)
-{
-	return 0;
-}
-
-static void __exit mc_exit(void)
-{
-}
-
-module_init(mc_init);
-module_exit(mc_exit);
-MODULE_LICENSE("Proprietary");
-MODULE_DESCRIPTION("modcrash test bed: proprietary licence (taints P)");
-
+#define MC_LICENSE "Proprietary"
+#define MC_DESCRIPTION "proprietary licence (taints P)"
+#include "mc_module.h"
