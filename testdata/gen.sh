@@ -94,12 +94,13 @@ kit_for() {
 	esac
 	KIT_MODS=$MODCRASH_CACHE/modules-$KIT_ID
 	bash "$here/build-modules.sh" "$KIT_KHDR" "$KIT_MODS"
-	# tracker/: modtrack.ko, its test modules and guest scripts (rebuilt when tracker/ changes)
+	# tracker/: modtrack.ko, its test modules and guest scripts, keyed by tracker/'s contents
 	local tstamp; tstamp=$(cd "$here/../tracker" && find . -type f ! -path './test/userspace/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
-	if [ "$(cat "$KIT_MODS/modtrack/.stamp" 2>/dev/null)" != "$tstamp" ]; then
-		rm -rf "$KIT_MODS/modtrack"
-		sh "$here/../tracker/test/build-modules.sh" "$KIT_KHDR" "$KIT_MODS/modtrack" >/dev/null
-		echo "$tstamp" > "$KIT_MODS/modtrack/.stamp"
+	KIT_MODTRACK=$KIT_MODS/modtrack-$tstamp
+	if [ ! -f "$KIT_MODTRACK/.ok" ]; then
+		rm -rf "$KIT_MODTRACK"
+		sh "$here/../tracker/test/build-modules.sh" "$KIT_KHDR" "$KIT_MODTRACK" >/dev/null
+		touch "$KIT_MODTRACK/.ok"
 	fi
 	# initramfs: busybox-static + applet links (never a busybox -> busybox self-link), modules, /init
 	local ird=$MODCRASH_CACHE/initramfs-$KIT_ID
@@ -107,7 +108,8 @@ kit_for() {
 	cp /bin/busybox "$ird/bin/busybox"
 	local a; for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$ird/bin/$a"; done
 	cp "$KIT_INTREE"/*.ko "$KIT_MODS"/*.ko "$ird/modules/"
-	cp -r "$KIT_MODS/dual-oot" "$KIT_MODS/dual-intree" "$KIT_MODS/modtrack" "$ird/modules/"
+	cp -r "$KIT_MODS/dual-oot" "$KIT_MODS/dual-intree" "$ird/modules/"
+	cp -r "$KIT_MODTRACK" "$ird/modules/modtrack"
 	cp "$here/guest/init" "$ird/init"
 	[ "$(id -u)" = 0 ] && mknod -m 600 "$ird/dev/console" c 5 1
 	KIT_INITRD=$ird.cpio.gz
