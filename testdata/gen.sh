@@ -103,8 +103,8 @@ kit_for() {
 		touch "$KIT_MODTRACK/.ok"
 	fi
 	# initramfs: busybox-static + applet links (never a busybox -> busybox self-link), modules, /init
-	local ird=$MODCRASH_CACHE/initramfs-$KIT_ID
-	rm -rf "$ird"; mkdir -p "$ird"/{bin,proc,sys,dev,tmp,modules}
+	local ird; ird=$(mktemp -d "$MODCRASH_CACHE/initramfs.XXXXXX")
+	mkdir -p "$ird"/{bin,proc,sys,dev,tmp,modules}
 	cp /bin/busybox "$ird/bin/busybox"
 	local a; for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$ird/bin/$a"; done
 	cp "$KIT_INTREE"/*.ko "$KIT_MODS"/*.ko "$ird/modules/"
@@ -112,9 +112,11 @@ kit_for() {
 	cp -r "$KIT_MODTRACK" "$ird/modules/modtrack"
 	cp "$here/guest/init" "$ird/init"
 	[ "$(id -u)" = 0 ] && mknod -m 600 "$ird/dev/console" c 5 1
-	KIT_INITRD=$ird.cpio.gz
-	(cd "$ird" && find . -print0 | sort -z | cpio --null -o -H newc --owner 0:0 --quiet | gzip -9) > "$KIT_INITRD.tmp"
-	mv "$KIT_INITRD.tmp" "$KIT_INITRD"
+	(cd "$ird" && find . -print0 | sort -z | cpio --null -o -H newc --owner 0:0 --quiet | gzip -9n) > "$ird.cpio.gz"
+	# Named by content, so that generators run from two checkouts never overwrite each other's.
+	KIT_INITRD=$MODCRASH_CACHE/initramfs-$KIT_ID-$(sha256sum < "$ird.cpio.gz" | cut -c1-16).cpio.gz
+	mv "$ird.cpio.gz" "$KIT_INITRD"
+	rm -rf "$ird"
 	# what a scenario's cache key depends on
 	KIT_KEY=$( (echo "$KIT_ID"; sha256sum "$KIT_VMLINUZ" "$KIT_INITRD" | cut -d' ' -f1) | sha256sum | cut -c1-16)
 }
