@@ -88,7 +88,13 @@ fn main() -> ExitCode {
         eprintln!("modcrash: usage: modcrash VMCORE VMLINUX (or modcrash info VMCORE); see --help");
         return ExitCode::from(EXIT_USAGE);
     };
-    let dump = match Dump::open_with(vmcore, OpenOptions { zero_excluded: cli.zero_excluded, ..Default::default() }) {
+    let dump = match Dump::open_with(
+        vmcore,
+        OpenOptions {
+            zero_excluded: cli.zero_excluded,
+            ..Default::default()
+        },
+    ) {
         Ok(d) => d,
         Err(e) => return fail(&e),
     };
@@ -131,15 +137,24 @@ fn kernel_file(r: &analysis::Report, which: KernelText) -> Result<String, String
         KernelText::Stats => match &r.stats {
             Tracked::Kernel(s) | Tracked::Modtrack(s) => kernel_text::stats(s),
             Tracked::NotTracked { reason } => return Err(format!("modules/stats: {reason}")),
-            Tracked::Unreadable { error } => return Err(format!("modules/stats: unreadable: {error}")),
+            Tracked::Unreadable { error } => {
+                return Err(format!("modules/stats: unreadable: {error}"))
+            }
         },
         KernelText::UnloadedTainted => match &r.unloaded_tainted {
             Tracked::Kernel(l) | Tracked::Modtrack(l) => kernel_text::unloaded_tainted(l),
-            Tracked::NotTracked { reason } => return Err(format!("modules/unloaded_tainted: {reason}")),
-            Tracked::Unreadable { error } => return Err(format!("modules/unloaded_tainted: unreadable: {error}")),
+            Tracked::NotTracked { reason } => {
+                return Err(format!("modules/unloaded_tainted: {reason}"))
+            }
+            Tracked::Unreadable { error } => {
+                return Err(format!("modules/unloaded_tainted: unreadable: {error}"))
+            }
         },
         KernelText::ProcModules => kernel_text::proc_modules(&r.modules),
-        KernelText::Tainted => tracked("tainted_mask", r.taint.as_ref().map(|t| kernel_text::tainted(t.mask)))?,
+        KernelText::Tainted => tracked(
+            "tainted_mask",
+            r.taint.as_ref().map(|t| kernel_text::tainted(t.mask)),
+        )?,
         KernelText::PrintModules => kernel_text::print_modules(
             &r.modules,
             r.unloaded_tainted.data().map(|v| v.as_slice()),

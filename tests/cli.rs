@@ -7,7 +7,10 @@ use common::{fixtures, record_cases};
 use std::process::Command;
 
 fn modcrash(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_modcrash")).args(args).output().expect("run modcrash");
+    let out = Command::new(env!("CARGO_BIN_EXE_modcrash"))
+        .args(args)
+        .output()
+        .expect("run modcrash");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -16,7 +19,11 @@ fn modcrash(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
 }
 
 fn schema() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/report.schema.json")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/report.schema.json"
+    ))
+    .unwrap();
     jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).expect("schema compiles")
 }
 
@@ -37,7 +44,10 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn unreadable_inputs_exit_3_with_the_path() {
-    let (code, _, err) = modcrash(&["/nonexistent/vmcore".as_ref(), "/nonexistent/vmlinux".as_ref()]);
+    let (code, _, err) = modcrash(&[
+        "/nonexistent/vmcore".as_ref(),
+        "/nonexistent/vmlinux".as_ref(),
+    ]);
     assert_eq!(code, 3);
     assert!(err.contains("/nonexistent/vmcore"), "{err}");
     let dir = tempfile::tempdir().unwrap();
@@ -53,20 +63,39 @@ fn json_report_validates_against_the_schema_on_every_scenario() {
     let v = schema();
     let mut cases = 0;
     for f in fixtures() {
-        for d in f.manifest.dumps.iter().filter(|d| matches!(d.variant.as_str(), "qemu-elf" | "md-c-d31" | "qemu-kdump-zlib-flat")) {
-            let (code, out, err) = modcrash(&[f.dump(d).as_os_str(), f.vmlinux().as_os_str(), "--json".as_ref()]);
+        for d in f.manifest.dumps.iter().filter(|d| {
+            matches!(
+                d.variant.as_str(),
+                "qemu-elf" | "md-c-d31" | "qemu-kdump-zlib-flat"
+            )
+        }) {
+            let (code, out, err) = modcrash(&[
+                f.dump(d).as_os_str(),
+                f.vmlinux().as_os_str(),
+                "--json".as_ref(),
+            ]);
             assert_eq!(code, 0, "{} {}: {err}", f.name(), d.variant);
             let j: serde_json::Value = serde_json::from_str(&out).expect("JSON");
-            let errors: Vec<String> = v.iter_errors(&j).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+            let errors: Vec<String> = v
+                .iter_errors(&j)
+                .map(|e| format!("{} at {}", e, e.instance_path()))
+                .collect();
             assert!(errors.is_empty(), "{} {}: {errors:#?}", f.name(), d.variant);
             assert_eq!(j["identity"]["release"], f.manifest.release.as_str());
-            let want_source = if f.manifest.tracking { "kernel" } else { "not_tracked" };
+            let want_source = if f.manifest.tracking {
+                "kernel"
+            } else {
+                "not_tracked"
+            };
             assert_eq!(j["unloaded_tainted"]["source"], want_source, "{}", f.name());
             assert_eq!(j["stats"]["source"], want_source, "{}", f.name());
             cases += 1;
         }
     }
-    record_cases("json_report_validates_against_the_schema_on_every_scenario", cases);
+    record_cases(
+        "json_report_validates_against_the_schema_on_every_scenario",
+        cases,
+    );
 }
 
 #[test]
@@ -76,12 +105,19 @@ fn stock_kernels_explain_what_is_missing_with_exit_0() {
         let d = f.reference_dump().unwrap();
         let (code, out, err) = modcrash(&[f.dump(d).as_os_str(), f.vmlinux().as_os_str()]);
         assert_eq!(code, 0, "{}: {err}", f.name());
-        assert!(out.contains("CONFIG_MODULE_UNLOAD_TAINT_TRACKING is off"), "{out}");
+        assert!(
+            out.contains("CONFIG_MODULE_UNLOAD_TAINT_TRACKING is off"),
+            "{out}"
+        );
         assert!(out.contains("CONFIG_MODULE_STATS is off"), "{out}");
         assert!(out.contains("tracker/"), "{out}");
         // Asking for a file the kernel does not keep is an error that says why.
-        let (code, _, err) =
-            modcrash(&[f.dump(d).as_os_str(), f.vmlinux().as_os_str(), "--kernel-text".as_ref(), "stats".as_ref()]);
+        let (code, _, err) = modcrash(&[
+            f.dump(d).as_os_str(),
+            f.vmlinux().as_os_str(),
+            "--kernel-text".as_ref(),
+            "stats".as_ref(),
+        ]);
         assert_eq!(code, 3);
         assert!(err.contains("CONFIG_MODULE_STATS"), "{err}");
         cases += 1;
@@ -93,12 +129,20 @@ fn stock_kernels_explain_what_is_missing_with_exit_0() {
 fn mismatched_vmlinux_exits_3() {
     let fx = fixtures();
     let mut cases = 0;
-    if let (Some(a), Some(b)) = (fx.first(), fx.iter().find(|b| b.manifest.build_id != fx[0].manifest.build_id)) {
+    if let (Some(a), Some(b)) = (
+        fx.first(),
+        fx.iter()
+            .find(|b| b.manifest.build_id != fx[0].manifest.build_id),
+    ) {
         let d = a.reference_dump().unwrap();
         let (code, _, err) = modcrash(&[a.dump(d).as_os_str(), b.vmlinux().as_os_str()]);
         assert_eq!(code, 3, "{err}");
         assert!(err.contains("does not match"), "{err}");
-        let (code, _, err) = modcrash(&[a.dump(d).as_os_str(), b.vmlinux().as_os_str(), "--force".as_ref()]);
+        let (code, _, err) = modcrash(&[
+            a.dump(d).as_os_str(),
+            b.vmlinux().as_os_str(),
+            "--force".as_ref(),
+        ]);
         assert_ne!(code, 3, "--force must read anyway: {err}");
         cases += 1;
     }
@@ -110,12 +154,27 @@ fn info_describes_every_variant() {
     let mut cases = 0;
     for f in fixtures() {
         for d in &f.manifest.dumps {
-            let (code, out, err) = modcrash(&["info".as_ref(), f.dump(d).as_os_str(), "--json".as_ref()]);
+            let (code, out, err) =
+                modcrash(&["info".as_ref(), f.dump(d).as_os_str(), "--json".as_ref()]);
             assert!(code == 0 || code == 1, "{} {}: {err}", f.name(), d.variant);
             let j: serde_json::Value = serde_json::from_str(&out).expect("JSON");
-            assert_eq!(j["release"], f.manifest.release.as_str(), "{} {}", f.name(), d.variant);
-            let off = j["kerneloffset"].as_str().map(|s| format!("0x{}", s.trim_start_matches("0x")));
-            assert_eq!(off.as_deref(), Some(f.manifest.kerneloffset.as_str()), "{} {}", f.name(), d.variant);
+            assert_eq!(
+                j["release"],
+                f.manifest.release.as_str(),
+                "{} {}",
+                f.name(),
+                d.variant
+            );
+            let off = j["kerneloffset"]
+                .as_str()
+                .map(|s| format!("0x{}", s.trim_start_matches("0x")));
+            assert_eq!(
+                off.as_deref(),
+                Some(f.manifest.kerneloffset.as_str()),
+                "{} {}",
+                f.name(),
+                d.variant
+            );
             let (code, text, _) = modcrash(&["info".as_ref(), f.dump(d).as_os_str()]);
             assert!(code == 0 || code == 1);
             assert!(text.contains(&f.manifest.release), "{text}");

@@ -5,7 +5,13 @@ use modcrash::analysis::*;
 use modcrash::output::{self, kernel_text, table};
 
 fn report() -> Report {
-    let flag = |bit, c, module| TaintFlagDef { bit, c_true: c, c_false: ' ', module: Some(module), desc: None };
+    let flag = |bit, c, module| TaintFlagDef {
+        bit,
+        c_true: c,
+        c_false: ' ',
+        module: Some(module),
+        desc: None,
+    };
     let m = |name: &str, taints, letters: &str, state| LoadedModule {
         name: name.into(),
         address: 0xffffffffc0400040,
@@ -33,10 +39,26 @@ fn report() -> Report {
         taint: Some(KernelTaint {
             mask: 0x1401 | (1 << 28),
             bits: vec![
-                TaintBit { bit: 0, letter: Some('P'), desc: Some("PROPRIETARY_MODULE".into()) },
-                TaintBit { bit: 10, letter: Some('C'), desc: None },
-                TaintBit { bit: 12, letter: Some('O'), desc: None },
-                TaintBit { bit: 28, letter: None, desc: None },
+                TaintBit {
+                    bit: 0,
+                    letter: Some('P'),
+                    desc: Some("PROPRIETARY_MODULE".into()),
+                },
+                TaintBit {
+                    bit: 10,
+                    letter: Some('C'),
+                    desc: None,
+                },
+                TaintBit {
+                    bit: 12,
+                    letter: Some('O'),
+                    desc: None,
+                },
+                TaintBit {
+                    bit: 28,
+                    letter: None,
+                    desc: None,
+                },
             ],
             letters: "PCO#28".into(),
         }),
@@ -47,8 +69,18 @@ fn report() -> Report {
             m("odd", 0, "", ModuleState::Unknown(7)),
         ],
         unloaded_tainted: Tracked::Modtrack(vec![
-            UnloadedTainted { name: "modcrash_dual".into(), taints: 0x400, taint_letters: "C".into(), count: 1 },
-            UnloadedTainted { name: "modcrash_hello".into(), taints: 0x1000, taint_letters: "O".into(), count: 3 },
+            UnloadedTainted {
+                name: "modcrash_dual".into(),
+                taints: 0x400,
+                taint_letters: "C".into(),
+                count: 1,
+            },
+            UnloadedTainted {
+                name: "modcrash_hello".into(),
+                taints: 0x1000,
+                taint_letters: "O".into(),
+                count: 3,
+            },
         ]),
         stats: Tracked::Kernel(ModStats {
             modcount: 12,
@@ -56,11 +88,21 @@ fn report() -> Report {
             total_mod_size: 241664,
             total_text_size: 94208,
             invalid_becoming_bytes: 824320,
-            dup_failed: vec![DupFailed { name: "modcrash_slow".into(), count: 14, dup_fail_mask: 1 }],
+            dup_failed: vec![DupFailed {
+                name: "modcrash_slow".into(),
+                count: 14,
+                dup_fail_mask: 1,
+            }],
             ..Default::default()
         }),
-        last_unloaded: Some(LastUnloaded { name: "modcrash_dual".into(), taints: Some("(C)".into()) }),
-        warnings: vec![Warning { context: "modules".into(), message: "module at 0xffffffffc0400040 skipped: excluded".into() }],
+        last_unloaded: Some(LastUnloaded {
+            name: "modcrash_dual".into(),
+            taints: Some("(C)".into()),
+        }),
+        warnings: vec![Warning {
+            context: "modules".into(),
+            message: "module at 0xffffffffc0400040 skipped: excluded".into(),
+        }],
     }
 }
 
@@ -72,12 +114,20 @@ fn table_output() {
 #[test]
 fn json_output_validates_and_is_stable() {
     let text = output::json(&report());
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/report.schema.json")).unwrap())
-            .unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/report.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
     let v = jsonschema::validator_for(&schema).unwrap();
     let j: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let errs: Vec<String> = v.iter_errors(&j).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    let errs: Vec<String> = v
+        .iter_errors(&j)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
     assert!(errs.is_empty(), "{errs:#?}");
     insta::assert_snapshot!("json", text);
 }
@@ -85,13 +135,25 @@ fn json_output_validates_and_is_stable() {
 #[test]
 fn not_tracked_json_validates() {
     let mut r = report();
-    r.unloaded_tainted = Tracked::NotTracked { reason: "off".into() };
-    r.stats = Tracked::Unreadable { error: "excluded".into() };
+    r.unloaded_tainted = Tracked::NotTracked {
+        reason: "off".into(),
+    };
+    r.stats = Tracked::Unreadable {
+        error: "excluded".into(),
+    };
     r.taint = None;
-    r.last_unloaded = Some(LastUnloaded { name: "old".into(), taints: None });
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/report.schema.json")).unwrap())
-            .unwrap();
+    r.last_unloaded = Some(LastUnloaded {
+        name: "old".into(),
+        taints: None,
+    });
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/report.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
     let j: serde_json::Value = serde_json::from_str(&output::json(&r)).unwrap();
     assert!(jsonschema::validator_for(&schema).unwrap().is_valid(&j));
     // And a wrong document does not validate: the schema is not vacuous.

@@ -7,38 +7,12 @@
 //! This decompresses ~70k pages per variant: run it optimised, e.g.
 //! `cargo test --release --test real_dump_pages -- --nocapture` (debug builds work but are slow).
 
+mod common;
+
+use common::{fixtures, record_cases};
 use modcrash::addr::Pa;
 use modcrash::dump::{Dump, DumpFormat, PageState};
 use modcrash::memory::{FaultKind, PhysMem};
-use std::path::{Path, PathBuf};
-
-fn fixtures_root() -> PathBuf {
-    if let Some(p) = std::env::var_os("MODCRASH_FIXTURES") {
-        return PathBuf::from(p);
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/root"));
-    home.join(".cache/modcrash/fixtures")
-}
-
-fn manifests(root: &Path) -> Vec<(PathBuf, serde_json::Value)> {
-    let mut v = Vec::new();
-    let Ok(rd) = std::fs::read_dir(root) else {
-        return v;
-    };
-    let mut dirs: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    dirs.sort();
-    for d in dirs {
-        let m = d.join("manifest.json");
-        if let Ok(text) = std::fs::read_to_string(&m) {
-            let j: serde_json::Value = serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{}: bad JSON: {e}", m.display()));
-            v.push((d, j));
-        }
-    }
-    v
-}
 
 fn expected_format(variant: &str) -> Option<DumpFormat> {
     Some(match variant {
@@ -126,33 +100,18 @@ fn compare(variant: &Dump, reference: &Dump, label: &str) -> Counts {
 
 #[test]
 fn real_dumps_match_reference_elf() {
-    let root = fixtures_root();
-    let ms = manifests(&root);
-    if ms.is_empty() {
-        let msg = format!(
-            "no fixtures under {} (no */manifest.json). Generate them with `bash testdata/gen.sh` \
-             or point MODCRASH_FIXTURES at them.",
-            root.display()
-        );
-        if std::env::var("MODCRASH_REQUIRE_FIXTURES").as_deref() == Ok("1") {
-            panic!("MODCRASH_REQUIRE_FIXTURES=1: {msg}");
-        }
-        eprintln!("SKIPPED: {msg}");
-        return;
-    }
     let mut total = 0u64;
-    for (dir, m) in ms {
-        let scenario = m["scenario"].as_str().unwrap_or("?").to_string();
-        let dumps = m["dumps"].as_array().cloned().unwrap_or_default();
-        let Some(refd) = dumps.iter().find(|d| d["variant"] == "qemu-elf") else {
-            eprintln!("{scenario}: no qemu-elf reference dump in the manifest; skipped");
-            continue;
-        };
-        let ref_path = dir.join(refd["file"].as_str().expect("file"));
-        let reference = Dump::open(&ref_path).unwrap_or_else(|e| panic!("{scenario}: {e}"));
-        for d in &dumps {
-            let variant = d["variant"].as_str().expect("variant");
-            let path = dir.join(d["file"].as_str().expect("file"));
+    let mut cases = 0usize;
+    for f in fixtures() {
+        let scenario = f.name().to_string();
+        let m = &f.manifest;
+        let refd = f
+            .reference_dump()
+            .unwrap_or_else(|| panic!("{scenario}: no qemu-elf reference dump in the manifest"));
+        let reference = Dump::open(f.dump(refd)).unwrap_or_else(|e| panic!("{scenario}: {e}"));
+        for d in &m.dumps {
+            let variant = d.variant.as_str();
+            let path = f.dump(d);
             let label = format!("{scenario}/{variant}");
             let t = std::time::Instant::now();
             let dump = Dump::open(&path).unwrap_or_else(|e| panic!("{label}: {e}"));
@@ -162,27 +121,30 @@ fn real_dumps_match_reference_elf() {
             }
             let info = dump.info();
             assert!(!info.incomplete, "{label}: flagged incomplete");
-            if let Some(rel) = m["release"].as_str() {
-                assert_eq!(info.release.as_deref(), Some(rel), "{label}: release");
-            }
-            if let Some(ko) = m["kerneloffset"].as_str() {
-                let want = u64::from_str_radix(ko.trim_start_matches("0x"), 16).ok();
-                let got = info
-                    .kerneloffset
-                    .as_deref()
-                    .and_then(|k| u64::from_str_radix(k.trim_start_matches("0x"), 16).ok());
-                assert_eq!(got, want, "{label}: KERNELOFFSET");
-            }
-            if let Some(l5) = m["pgtable_l5_enabled"].as_i64() {
+            assert_eq!(
+                info.release.as_deref(),
+                Some(m.release.as_str()),
+                "{label}: release"
+            );
+            let want = u64::from_str_radix(m.kerneloffset.trim_start_matches("0x"), 16).ok();
+            let got = info
+                .kerneloffset
+                .as_deref()
+                .and_then(|k| u64::from_str_radix(k.trim_start_matches("0x"), 16).ok());
+            assert_eq!(got, want, "{label}: KERNELOFFSET");
+            assert_eq!(
+                info.pgtable_l5_enabled,
+                Some(i64::from(m.pgtable_l5_enabled)),
+                "{label}: pgtable_l5_enabled"
+            );
+            if let Some(b) = &m.build_id {
                 assert_eq!(
-                    info.pgtable_l5_enabled,
-                    Some(l5),
-                    "{label}: pgtable_l5_enabled"
+                    info.build_id.as_deref(),
+                    Some(b.as_str()),
+                    "{label}: build-id"
                 );
             }
-            if let Some(b) = m["build_id"].as_str() {
-                assert_eq!(info.build_id.as_deref(), Some(b), "{label}: build-id");
-            }
+            cases += 1;
             if variant == "qemu-elf" {
                 continue; // the reference itself: metadata checked above
             }
@@ -214,4 +176,5 @@ fn real_dumps_match_reference_elf() {
         }
     }
     println!("total: {total} pages compared");
+    record_cases("real_dumps_match_reference_elf", cases);
 }

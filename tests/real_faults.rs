@@ -23,8 +23,16 @@ struct Tampered<'a> {
 impl PhysMem for Tampered<'_> {
     fn read_phys(&self, pa: Pa, buf: &mut [u8]) -> Result<(), MemFault> {
         let (start, end) = (pa.0, pa.0 + buf.len() as u64);
-        if let Some(&p) = self.excluded_pages.iter().find(|&&p| start < p + 4096 && end > p) {
-            return Err(MemFault { kind: FaultKind::Excluded, pa: Pa(p.max(start)), file_offset: None });
+        if let Some(&p) = self
+            .excluded_pages
+            .iter()
+            .find(|&&p| start < p + 4096 && end > p)
+        {
+            return Err(MemFault {
+                kind: FaultKind::Excluded,
+                pa: Pa(p.max(start)),
+                file_offset: None,
+            });
         }
         self.inner.read_phys(pa, buf)?;
         for (&at, &v) in &self.patches {
@@ -41,7 +49,10 @@ impl PhysMem for Tampered<'_> {
 
 fn open(f: &Fixture) -> (Dump, Vmlinux) {
     let d = f.reference_dump().expect("qemu-elf dump");
-    (Dump::open(f.dump(d)).unwrap(), Vmlinux::open(f.vmlinux()).unwrap())
+    (
+        Dump::open(f.dump(d)).unwrap(),
+        Vmlinux::open(f.vmlinux()).unwrap(),
+    )
 }
 
 #[test]
@@ -49,15 +60,27 @@ fn another_kernels_vmlinux_is_refused() {
     let fx = fixtures();
     let mut cases = 0;
     for a in &fx {
-        let Some(b) = fx.iter().find(|b| b.manifest.build_id != a.manifest.build_id) else { continue };
+        let Some(b) = fx
+            .iter()
+            .find(|b| b.manifest.build_id != a.manifest.build_id)
+        else {
+            continue;
+        };
         let (dump, _) = open(a);
         let other = Vmlinux::open(b.vmlinux()).unwrap();
         match Kernel::new(&dump, dump.vmcoreinfo(), &other, false) {
             Err(e @ KernelError::Mismatch { .. }) => {
                 let msg = e.to_string();
-                assert!(msg.contains("does not match") && msg.contains("--force"), "{msg}");
+                assert!(
+                    msg.contains("does not match") && msg.contains("--force"),
+                    "{msg}"
+                );
             }
-            Err(e) => panic!("{} with {}'s vmlinux: expected a mismatch, got {e}", a.name(), b.name()),
+            Err(e) => panic!(
+                "{} with {}'s vmlinux: expected a mismatch, got {e}",
+                a.name(),
+                b.name()
+            ),
             Ok(_) => panic!("{} opened with {}'s vmlinux", a.name(), b.name()),
         }
         cases += 1;
@@ -75,21 +98,45 @@ fn excluded_module_page_gives_partial_results_and_a_warning() {
         assert!(full.modules.len() >= 3, "{}", f.name());
         // Exclude the page holding the third module's struct module.
         let victim = &full.modules[2];
-        let (pa, _) = k.xlat.translate(&dump, modcrash::addr::Va(victim.address)).unwrap();
-        let t = Tampered { inner: &dump, excluded_pages: vec![pa.0 & !0xfff], patches: HashMap::new() };
+        let (pa, _) = k
+            .xlat
+            .translate(&dump, modcrash::addr::Va(victim.address))
+            .unwrap();
+        let t = Tampered {
+            inner: &dump,
+            excluded_pages: vec![pa.0 & !0xfff],
+            patches: HashMap::new(),
+        };
         let k2 = Kernel::new(&t, dump.vmcoreinfo(), &vm, false).unwrap();
         let r = analysis::report(&k2);
         assert!(!r.warnings.is_empty(), "{}: no warning", f.name());
-        let w = r.warnings.iter().map(|w| w.message.clone()).collect::<Vec<_>>().join("\n");
+        let w = r
+            .warnings
+            .iter()
+            .map(|w| w.message.clone())
+            .collect::<Vec<_>>()
+            .join("\n");
         assert!(w.contains("excluded"), "{}: {w}", f.name());
         // The warning names the physical address read, within the excluded page.
-        assert!(w.contains(&format!("physical address {:#x}", pa.0 >> 12)), "{}: {w}", f.name());
+        assert!(
+            w.contains(&format!("physical address {:#x}", pa.0 >> 12)),
+            "{}: {w}",
+            f.name()
+        );
         // The modules before the excluded page are still reported.
-        assert!(r.modules.len() >= 2, "{}: {} modules", f.name(), r.modules.len());
+        assert!(
+            r.modules.len() >= 2,
+            "{}: {} modules",
+            f.name(),
+            r.modules.len()
+        );
         assert_eq!(r.modules[0].name, full.modules[0].name);
         cases += 1;
     }
-    record_cases("excluded_module_page_gives_partial_results_and_a_warning", cases);
+    record_cases(
+        "excluded_module_page_gives_partial_results_and_a_warning",
+        cases,
+    );
 }
 
 #[test]
@@ -104,10 +151,18 @@ fn corrupted_module_list_is_detected() {
         let pa_of = |va: modcrash::addr::Va| k.xlat.translate(&dump, va).unwrap().0 .0;
         // 1. A broken prev pointer on the second module.
         let second = node(&full.modules[1]);
-        let t = Tampered { inner: &dump, excluded_pages: vec![], patches: HashMap::from([(pa_of(second) + 8, 0xdead_beef)]) };
+        let t = Tampered {
+            inner: &dump,
+            excluded_pages: vec![],
+            patches: HashMap::from([(pa_of(second) + 8, 0xdead_beef)]),
+        };
         let r = analysis::report(&Kernel::new(&t, dump.vmcoreinfo(), &vm, false).unwrap());
         let w = format!("{:?}", r.warnings);
-        assert!(w.contains("prev pointer is 0xdeadbeef"), "{}: {w}", f.name());
+        assert!(
+            w.contains("prev pointer is 0xdeadbeef"),
+            "{}: {w}",
+            f.name()
+        );
         assert_eq!(r.modules.len(), 1, "{}", f.name());
         // 2. A cycle: the third module's next points back at the second (prev made consistent).
         let third = node(&full.modules[2]);
@@ -118,7 +173,11 @@ fn corrupted_module_list_is_detected() {
         };
         let r = analysis::report(&Kernel::new(&t, dump.vmcoreinfo(), &vm, false).unwrap());
         let w = format!("{:?}", r.warnings);
-        assert!(w.contains("cycle") || w.contains("prev pointer"), "{}: {w}", f.name());
+        assert!(
+            w.contains("cycle") || w.contains("prev pointer"),
+            "{}: {w}",
+            f.name()
+        );
         assert!(r.modules.len() <= full.modules.len(), "{}", f.name());
         cases += 1;
     }

@@ -17,38 +17,82 @@ fn kernel_text_equals_the_guests_own_files() {
     let mut tracked_cases = 0;
     for f in fixtures() {
         let vm = Vmlinux::open(f.vmlinux()).unwrap_or_else(|e| panic!("{}: {e}", f.name()));
-        let want_modules = f.expected("proc_modules").expect("proc_modules is always captured");
+        let want_modules = f
+            .expected("proc_modules")
+            .expect("proc_modules is always captured");
         let want_tainted = f.expected("tainted").expect("tainted is always captured");
         let want_stats = f.expected("stats");
         let want_unloaded = f.expected("unloaded_tainted");
         for d in &f.manifest.dumps {
             let what = format!("{} / {}", f.name(), d.variant);
             let dump = Dump::open(f.dump(d)).unwrap_or_else(|e| panic!("{what}: {e}"));
-            let k = Kernel::new(&dump, dump.vmcoreinfo(), &vm, false).unwrap_or_else(|e| panic!("{what}: {e}"));
+            let k = Kernel::new(&dump, dump.vmcoreinfo(), &vm, false)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
             let r = analysis::report(&k);
             assert!(r.warnings.is_empty(), "{what}: warnings {:?}", r.warnings);
-            assert_eq!(r.identity.release.as_deref(), Some(f.manifest.release.as_str()), "{what}");
-            assert_eq!(r.identity.paging_levels, if f.manifest.pgtable_l5_enabled == 1 { 5 } else { 4 }, "{what}");
-            assert_eq!(format!("{:#x}", r.identity.kaslr_offset.unwrap()), f.manifest.kerneloffset, "{what}");
-            assert_text_eq(&kernel_text::proc_modules(&r.modules), &want_modules, &format!("{what}: /proc/modules"));
+            assert_eq!(
+                r.identity.release.as_deref(),
+                Some(f.manifest.release.as_str()),
+                "{what}"
+            );
+            assert_eq!(
+                r.identity.paging_levels,
+                if f.manifest.pgtable_l5_enabled == 1 {
+                    5
+                } else {
+                    4
+                },
+                "{what}"
+            );
+            assert_eq!(
+                format!("{:#x}", r.identity.kaslr_offset.unwrap()),
+                f.manifest.kerneloffset,
+                "{what}"
+            );
+            assert_text_eq(
+                &kernel_text::proc_modules(&r.modules),
+                &want_modules,
+                &format!("{what}: /proc/modules"),
+            );
             let mask = r.taint.as_ref().expect("tainted_mask").mask;
-            assert_text_eq(&kernel_text::tainted(mask), &want_tainted, &format!("{what}: tainted"));
+            assert_text_eq(
+                &kernel_text::tainted(mask),
+                &want_tainted,
+                &format!("{what}: tainted"),
+            );
             match (&want_stats, &r.stats) {
                 (Some(want), Tracked::Kernel(s)) => {
-                    assert_text_eq(&kernel_text::stats(s), want, &format!("{what}: modules/stats"));
+                    assert_text_eq(
+                        &kernel_text::stats(s),
+                        want,
+                        &format!("{what}: modules/stats"),
+                    );
                     tracked_cases += 1;
                 }
-                (None, Tracked::NotTracked { reason }) => assert!(reason.contains("CONFIG_MODULE_STATS"), "{what}"),
-                (w, got) => panic!("{what}: guest stats file present={} but modcrash says {got:?}", w.is_some()),
+                (None, Tracked::NotTracked { reason }) => {
+                    assert!(reason.contains("CONFIG_MODULE_STATS"), "{what}")
+                }
+                (w, got) => panic!(
+                    "{what}: guest stats file present={} but modcrash says {got:?}",
+                    w.is_some()
+                ),
             }
             match (&want_unloaded, &r.unloaded_tainted) {
-                (Some(want), Tracked::Kernel(l)) => {
-                    assert_text_eq(&kernel_text::unloaded_tainted(l), want, &format!("{what}: unloaded_tainted"))
-                }
+                (Some(want), Tracked::Kernel(l)) => assert_text_eq(
+                    &kernel_text::unloaded_tainted(l),
+                    want,
+                    &format!("{what}: unloaded_tainted"),
+                ),
                 (None, Tracked::NotTracked { reason }) => {
-                    assert!(reason.contains("CONFIG_MODULE_UNLOAD_TAINT_TRACKING"), "{what}")
+                    assert!(
+                        reason.contains("CONFIG_MODULE_UNLOAD_TAINT_TRACKING"),
+                        "{what}"
+                    )
                 }
-                (w, got) => panic!("{what}: guest unloaded_tainted present={} but modcrash says {got:?}", w.is_some()),
+                (w, got) => panic!(
+                    "{what}: guest unloaded_tainted present={} but modcrash says {got:?}",
+                    w.is_some()
+                ),
             }
             cases += 1;
         }
@@ -68,7 +112,11 @@ fn print_modules_lines_agree_with_the_guest() {
         let dump = Dump::open(f.dump(d)).unwrap();
         let k = Kernel::new(&dump, dump.vmcoreinfo(), &vm, false).unwrap();
         let r = analysis::report(&k);
-        let text = kernel_text::print_modules(&r.modules, r.unloaded_tainted.data().map(|v| v.as_slice()), r.last_unloaded.as_ref());
+        let text = kernel_text::print_modules(
+            &r.modules,
+            r.unloaded_tainted.data().map(|v| v.as_slice()),
+            r.last_unloaded.as_ref(),
+        );
         let mut lines = text.lines();
         let linked = lines.next().unwrap();
         // Built from the guest's /proc/modules: "name size refs deps state addr [(flags)]".
@@ -77,7 +125,11 @@ fn print_modules_lines_agree_with_the_guest() {
             let cols: Vec<&str> = l.split(' ').collect();
             want += &format!(" {}{}", cols[0], cols.get(6).copied().unwrap_or(""));
         }
-        assert!(linked.starts_with(&want), "{}: {linked:?} vs {want:?}", f.name());
+        assert!(
+            linked.starts_with(&want),
+            "{}: {linked:?} vs {want:?}",
+            f.name()
+        );
         if let Some(u) = f.expected("unloaded_tainted") {
             let mut want = String::from("Unloaded tainted modules:");
             for l in u.lines() {
@@ -86,10 +138,18 @@ fn print_modules_lines_agree_with_the_guest() {
                 want += &format!(" {name}({letters}):{count}");
             }
             let second = lines.next().unwrap_or_default();
-            assert!(second.starts_with(&want), "{}: {second:?} vs {want:?}", f.name());
+            assert!(
+                second.starts_with(&want),
+                "{}: {second:?} vs {want:?}",
+                f.name()
+            );
         }
         // The last module the workload unloaded is modcrash_dual.
-        assert!(text.contains(" [last unloaded: modcrash_dual("), "{}: {text}", f.name());
+        assert!(
+            text.contains(" [last unloaded: modcrash_dual("),
+            "{}: {text}",
+            f.name()
+        );
         cases += 1;
     }
     record_cases("print_modules_lines_agree_with_the_guest", cases);

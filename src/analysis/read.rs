@@ -26,12 +26,21 @@ pub fn uint(buf: &[u8], f: Field) -> u64 {
 }
 
 pub fn ptr(buf: &[u8], offset: u64) -> u64 {
-    uint(buf, Field { offset, size: 8, signed: false })
+    uint(
+        buf,
+        Field {
+            offset,
+            size: 8,
+            signed: false,
+        },
+    )
 }
 
 pub fn cstr(buf: &[u8], a: CharArray) -> String {
     let (o, n) = (a.offset as usize, a.len as usize);
-    let Some(b) = buf.get(o..o + n) else { return String::new() };
+    let Some(b) = buf.get(o..o + n) else {
+        return String::new();
+    };
     let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
     String::from_utf8_lossy(&b[..end]).into_owned()
 }

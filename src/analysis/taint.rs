@@ -40,10 +40,20 @@ pub fn decode_kernel_taint(mask: u64, flags: &[TaintFlagDef]) -> KernelTaint {
             Some(d) => letters.push(d.c_true),
             None => letters.push_str(&format!("#{bit}")),
         }
-        let desc = def.and_then(|d| d.desc.clone()).or_else(|| TAINT_NAMES.get(bit as usize).map(|s| s.to_string()));
-        bits.push(TaintBit { bit, letter: def.map(|d| d.c_true), desc });
+        let desc = def
+            .and_then(|d| d.desc.clone())
+            .or_else(|| TAINT_NAMES.get(bit as usize).map(|s| s.to_string()));
+        bits.push(TaintBit {
+            bit,
+            letter: def.map(|d| d.c_true),
+            desc,
+        });
     }
-    KernelTaint { mask, bits, letters }
+    KernelTaint {
+        mask,
+        bits,
+        letters,
+    }
 }
 
 /// module_flags_taint(): the letters of a module's taint mask. Kernels whose taint_flag has a
@@ -63,21 +73,47 @@ mod tests {
 
     fn table() -> Vec<TaintFlagDef> {
         // A prefix of the 6.1 table: P/G, F, S, ..., O (12), E (13).
-        let raw = [('P', 'G', true), ('F', ' ', true), ('S', ' ', false), ('R', ' ', false)];
+        let raw = [
+            ('P', 'G', true),
+            ('F', ' ', true),
+            ('S', ' ', false),
+            ('R', ' ', false),
+        ];
         let mut v: Vec<_> = raw
             .iter()
             .enumerate()
-            .map(|(i, &(t, f, m))| TaintFlagDef { bit: i as u32, c_true: t, c_false: f, module: Some(m), desc: None })
+            .map(|(i, &(t, f, m))| TaintFlagDef {
+                bit: i as u32,
+                c_true: t,
+                c_false: f,
+                module: Some(m),
+                desc: None,
+            })
             .collect();
-        v.push(TaintFlagDef { bit: 12, c_true: 'O', c_false: ' ', module: Some(true), desc: None });
-        v.push(TaintFlagDef { bit: 13, c_true: 'E', c_false: ' ', module: Some(true), desc: None });
+        v.push(TaintFlagDef {
+            bit: 12,
+            c_true: 'O',
+            c_false: ' ',
+            module: Some(true),
+            desc: None,
+        });
+        v.push(TaintFlagDef {
+            bit: 13,
+            c_true: 'E',
+            c_false: ' ',
+            module: Some(true),
+            desc: None,
+        });
         v
     }
 
     #[test]
     fn module_letters_follow_the_module_member() {
         let t = table();
-        assert_eq!(module_taint_letters((1 << 12) | (1 << 13) | (1 << 2), &t), "OE");
+        assert_eq!(
+            module_taint_letters((1 << 12) | (1 << 13) | (1 << 2), &t),
+            "OE"
+        );
         assert_eq!(module_taint_letters(1, &t), "P");
         let mut t7 = t.clone();
         t7.iter_mut().for_each(|f| f.module = None);

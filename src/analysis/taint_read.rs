@@ -9,12 +9,16 @@ const PANIC_C: &str = "kernel/panic.c";
 
 /// Read `taint_flags[]` (letters, per-module flag, description where the kernel has them).
 pub fn taint_flags(k: &Kernel<'_>) -> Result<Vec<TaintFlagDef>, String> {
-    let (va, ty) = k.var("taint_flags", Some(PANIC_C)).map_err(|e| e.to_string())?;
+    let (va, ty) = k
+        .var("taint_flags", Some(PANIC_C))
+        .map_err(|e| e.to_string())?;
     let count = ty.array_len().ok_or("taint_flags is not an array")?.min(64);
     let elem = ty.array_elem().ok_or("taint_flags has no element type")?;
     let l = TaintFlagLayout::resolve(&elem).map_err(|e| e.to_string())?;
     let mem = k.mem();
-    let buf = mem.read_vec(va, (l.size * count) as usize, "taint_flags[]").map_err(|e| e.to_string())?;
+    let buf = mem
+        .read_vec(va, (l.size * count) as usize, "taint_flags[]")
+        .map_err(|e| e.to_string())?;
     let mut out = Vec::with_capacity(count as usize);
     for i in 0..count {
         let e = &buf[(i * l.size) as usize..((i + 1) * l.size) as usize];
@@ -36,7 +40,11 @@ pub fn taint_flags(k: &Kernel<'_>) -> Result<Vec<TaintFlagDef>, String> {
     Ok(out)
 }
 
-pub fn kernel_taint(k: &Kernel<'_>, flags: &[TaintFlagDef], warnings: &mut Vec<Warning>) -> Option<KernelTaint> {
+pub fn kernel_taint(
+    k: &Kernel<'_>,
+    flags: &[TaintFlagDef],
+    warnings: &mut Vec<Warning>,
+) -> Option<KernelTaint> {
     let r = k
         .var("tainted_mask", Some(PANIC_C))
         .map_err(|e| e.to_string())
@@ -44,7 +52,10 @@ pub fn kernel_taint(k: &Kernel<'_>, flags: &[TaintFlagDef], warnings: &mut Vec<W
     match r {
         Ok(mask) => Some(decode_kernel_taint(mask, flags)),
         Err(e) => {
-            warnings.push(Warning { context: "taint".into(), message: e });
+            warnings.push(Warning {
+                context: "taint".into(),
+                message: e,
+            });
             None
         }
     }

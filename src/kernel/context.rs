@@ -13,11 +13,18 @@ pub enum KernelError {
     #[error("the dump has no VMCOREINFO, so the kernel's KASLR offset and page tables cannot be found; take the dump with QEMU's -device vmcoreinfo (and the guest's qemu_fw_cfg driver loaded), or with kdump/makedumpfile")]
     NoVmcoreinfo,
     #[error("VMCOREINFO lacks {key}, which is needed to {why}")]
-    MissingKey { key: &'static str, why: &'static str },
+    MissingKey {
+        key: &'static str,
+        why: &'static str,
+    },
     #[error("bad VMCOREINFO value: {0}")]
     BadValue(#[from] VmcoreInfoValueError),
     #[error("the vmlinux does not match the dump: {what} is {dump} in the dump but {vmlinux} in the vmlinux; use the vmlinux of the kernel that crashed (or --force to read anyway)")]
-    Mismatch { what: &'static str, dump: String, vmlinux: String },
+    Mismatch {
+        what: &'static str,
+        dump: String,
+        vmlinux: String,
+    },
     #[error("vmlinux: {0}")]
     Sym(#[from] SymError),
     #[error(transparent)]
@@ -47,16 +54,25 @@ impl<'a> Kernel<'a> {
         vmlinux: &'a Vmlinux,
         force: bool,
     ) -> Result<Kernel<'a>, KernelError> {
-        let vi = vmcoreinfo.filter(|v| !v.is_empty()).ok_or(KernelError::NoVmcoreinfo)?;
+        let vi = vmcoreinfo
+            .filter(|v| !v.is_empty())
+            .ok_or(KernelError::NoVmcoreinfo)?;
         let mut forced = Vec::new();
-        let mut mismatch = |what: &'static str, dump: String, vmlinux: String| -> Result<(), KernelError> {
-            if force {
-                forced.push(format!("{what} differs: dump {dump}, vmlinux {vmlinux} (--force)"));
-                Ok(())
-            } else {
-                Err(KernelError::Mismatch { what, dump, vmlinux })
-            }
-        };
+        let mut mismatch =
+            |what: &'static str, dump: String, vmlinux: String| -> Result<(), KernelError> {
+                if force {
+                    forced.push(format!(
+                        "{what} differs: dump {dump}, vmlinux {vmlinux} (--force)"
+                    ));
+                    Ok(())
+                } else {
+                    Err(KernelError::Mismatch {
+                        what,
+                        dump,
+                        vmlinux,
+                    })
+                }
+            };
         if let (Some(d), Some(v)) = (vi.build_id(), vmlinux.build_id()) {
             // VMCOREINFO's BUILD-ID is the note's hex; compare case-insensitively.
             if !d.eq_ignore_ascii_case(&v) {
@@ -89,13 +105,32 @@ impl<'a> Kernel<'a> {
             key: "NUMBER(phys_base)",
             why: "translate kernel-image addresses",
         })? as u64;
-        let levels = if vi.number("pgtable_l5_enabled")?.unwrap_or(0) != 0 { 5 } else { 4 };
+        let levels = if vi.number("pgtable_l5_enabled")?.unwrap_or(0) != 0 {
+            5
+        } else {
+            4
+        };
         let sme_mask = vi.number("sme_mask")?.unwrap_or(0) as u64;
-        let xlat = X86_64::new(phys_base, top_link.wrapping_add(kaslr_offset), levels, sme_mask);
-        let mut k = Kernel { vmlinux, vmcoreinfo: vi, phys, xlat, kaslr_offset, levels, forced_mismatches: forced };
+        let xlat = X86_64::new(
+            phys_base,
+            top_link.wrapping_add(kaslr_offset),
+            levels,
+            sme_mask,
+        );
+        let mut k = Kernel {
+            vmlinux,
+            vmcoreinfo: vi,
+            phys,
+            xlat,
+            kaslr_offset,
+            levels,
+            forced_mismatches: forced,
+        };
         // The direct map base is randomized per boot (CONFIG_RANDOMIZE_MEMORY): read it.
         let pob = match vmlinux.symbol_addr("page_offset_base") {
-            Ok(a) => k.mem().u64(a.wrapping_add(kaslr_offset), "page_offset_base")?,
+            Ok(a) => k
+                .mem()
+                .u64(a.wrapping_add(kaslr_offset), "page_offset_base")?,
             Err(_) if levels == 5 => PAGE_OFFSET_5L,
             Err(_) => PAGE_OFFSET_4L,
         };
@@ -106,8 +141,13 @@ impl<'a> Kernel<'a> {
 
     /// The strongest check: the banner in the dump's memory equals the vmlinux's.
     fn check_banner(&mut self, force: bool) -> Result<(), KernelError> {
-        let Ok(want) = self.vmlinux.linux_banner() else { return Ok(()) };
-        let va = self.vmlinux.symbol_addr("linux_banner")?.wrapping_add(self.kaslr_offset);
+        let Ok(want) = self.vmlinux.linux_banner() else {
+            return Ok(());
+        };
+        let va = self
+            .vmlinux
+            .symbol_addr("linux_banner")?
+            .wrapping_add(self.kaslr_offset);
         let got = match self.mem().c_ptr_str(va.0, want.len() + 1, "linux_banner") {
             Ok(s) => s.unwrap_or_default(),
             // A filtered dump may lack the page: not evidence of a mismatch.
@@ -118,9 +158,15 @@ impl<'a> Kernel<'a> {
         if got.trim_end() != want.trim_end() {
             let (d, v) = (got.trim_end().to_string(), want.trim_end().to_string());
             if force {
-                self.forced_mismatches.push(format!("linux_banner differs: dump {d:?}, vmlinux {v:?} (--force)"));
+                self.forced_mismatches.push(format!(
+                    "linux_banner differs: dump {d:?}, vmlinux {v:?} (--force)"
+                ));
             } else {
-                return Err(KernelError::Mismatch { what: "linux_banner", dump: d, vmlinux: v });
+                return Err(KernelError::Mismatch {
+                    what: "linux_banner",
+                    dump: d,
+                    vmlinux: v,
+                });
             }
         }
         Ok(())
@@ -138,6 +184,9 @@ impl<'a> Kernel<'a> {
 
     /// Runtime address of a symbol.
     pub fn sym(&self, name: &str) -> Result<Va, SymError> {
-        Ok(self.vmlinux.symbol_addr(name)?.wrapping_add(self.kaslr_offset))
+        Ok(self
+            .vmlinux
+            .symbol_addr(name)?
+            .wrapping_add(self.kaslr_offset))
     }
 }

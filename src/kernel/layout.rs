@@ -40,7 +40,10 @@ pub struct CharArray {
 
 fn char_array(ty: &Type, path: &str) -> Result<CharArray, SymError> {
     let m = ty.member(path)?;
-    Ok(CharArray { offset: m.offset, len: m.size.unwrap_or(0).min(4096) })
+    Ok(CharArray {
+        offset: m.offset,
+        len: m.size.unwrap_or(0).min(4096),
+    })
 }
 
 /// Where a module's memory regions are described.
@@ -48,10 +51,23 @@ fn char_array(ty: &Type, path: &str) -> Result<CharArray, SymError> {
 pub enum Regions {
     /// Before 6.4: `struct module_layout core_layout, init_layout` (and data_layout on some
     /// architectures), each `{ void *base; unsigned int size; ... }`.
-    Layout { core: u64, init: u64, data: Option<u64>, base: u64, size: Field },
+    Layout {
+        core: u64,
+        init: u64,
+        data: Option<u64>,
+        base: u64,
+        size: Field,
+    },
     /// 6.4+ (commit ac3b43283923 "module: replace module_layout with module_memory"):
     /// `struct module_memory mem[MOD_MEM_NUM_TYPES]`, summed for /proc/modules, MOD_TEXT's base.
-    Mem { offset: u64, stride: u64, count: u64, base: u64, size: Field, text_index: u64 },
+    Mem {
+        offset: u64,
+        stride: u64,
+        count: u64,
+        base: u64,
+        size: Field,
+        text_index: u64,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -121,11 +137,14 @@ impl ModuleLayout {
         let regions = if t.has_member("mem") {
             let mem = t.member("mem")?;
             let count = mem.ty.array_len().unwrap_or(0);
-            let elem = mem.ty.array_elem().ok_or_else(|| SymError::MemberNotFound {
-                ty: "struct module".into(),
-                path: "mem".into(),
-                why: "mem is not an array".into(),
-            })?;
+            let elem = mem
+                .ty
+                .array_elem()
+                .ok_or_else(|| SymError::MemberNotFound {
+                    ty: "struct module".into(),
+                    path: "mem".into(),
+                    why: "mem is not an array".into(),
+                })?;
             let stride = elem.size().unwrap_or(0);
             Regions::Mem {
                 offset: mem.offset,
@@ -171,7 +190,10 @@ impl ModuleLayout {
 impl ModuleUseLayout {
     pub fn resolve(vm: &Vmlinux) -> Result<ModuleUseLayout, SymError> {
         let t = vm.find_struct("module_use", Hint::File(MAIN_C))?;
-        Ok(ModuleUseLayout { source_list: t.member_offset("source_list")?, source: t.member_offset("source")? })
+        Ok(ModuleUseLayout {
+            source_list: t.member_offset("source_list")?,
+            source: t.member_offset("source")?,
+        })
     }
 }
 

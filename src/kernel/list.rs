@@ -30,14 +30,20 @@ pub fn walk_list(km: &KernelMem<'_>, head: Va, what: &str, max_len: usize) -> Li
     let (mut tortoise, mut power, mut lam) = (head, 1usize, 0usize);
     while cur != head {
         if cur.0 == 0 {
-            out.error = Some(ObjError::Corrupt { what: what.into(), va: prev, problem: "NULL next pointer".into() });
+            out.error = Some(ObjError::Corrupt {
+                what: what.into(),
+                va: prev,
+                problem: "NULL next pointer".into(),
+            });
             return out;
         }
         if cur == tortoise {
             out.error = Some(ObjError::Corrupt {
                 what: what.into(),
                 va: cur,
-                problem: format!("cycle: the list returns to {cur} without reaching its head {head}"),
+                problem: format!(
+                    "cycle: the list returns to {cur} without reaching its head {head}"
+                ),
             });
             return out;
         }
@@ -47,7 +53,10 @@ pub fn walk_list(km: &KernelMem<'_>, head: Va, what: &str, max_len: usize) -> Li
                 out.error = Some(ObjError::Corrupt {
                     what: what.into(),
                     va: cur,
-                    problem: format!("prev pointer is {:#x}, expected {prev} (the node before it)", p),
+                    problem: format!(
+                        "prev pointer is {:#x}, expected {prev} (the node before it)",
+                        p
+                    ),
                 });
                 return out;
             }
@@ -96,7 +105,11 @@ mod tests {
     struct Lists(HashMap<u64, u64>);
     impl PhysMem for Lists {
         fn read_phys(&self, pa: Pa, buf: &mut [u8]) -> Result<(), MemFault> {
-            let v = self.0.get(&pa.0).ok_or(MemFault { kind: FaultKind::Excluded, pa, file_offset: None })?;
+            let v = self.0.get(&pa.0).ok_or(MemFault {
+                kind: FaultKind::Excluded,
+                pa,
+                file_offset: None,
+            })?;
             buf.copy_from_slice(&v.to_le_bytes()[..buf.len()]);
             Ok(())
         }
@@ -137,7 +150,10 @@ mod tests {
         m.0.insert(va(3) - START_KERNEL_MAP + 8, va(6));
         let w = walk(&m, 10_000);
         let e = w.error.expect("cycle");
-        assert!(e.to_string().contains("prev pointer") || e.to_string().contains("cycle"), "{e}");
+        assert!(
+            e.to_string().contains("prev pointer") || e.to_string().contains("cycle"),
+            "{e}"
+        );
         // A pure cycle with consistent prev pointers: 1 -> 2 -> 3 -> 1, prev(1) = 3 ... but the
         // first node's prev must be the head, so make the head the only inconsistency-free path:
         let mut m = list(3);
@@ -155,7 +171,11 @@ mod tests {
         m.0.insert(va(3) - START_KERNEL_MAP + 8, 0xdead);
         let w = walk(&m, 100);
         assert_eq!(w.nodes.len(), 2);
-        assert!(w.error.unwrap().to_string().contains("prev pointer is 0xdead"));
+        assert!(w
+            .error
+            .unwrap()
+            .to_string()
+            .contains("prev pointer is 0xdead"));
 
         let mut m = list(4);
         m.0.remove(&(va(3) - START_KERNEL_MAP + 8));

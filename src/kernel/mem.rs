@@ -23,7 +23,11 @@ pub enum ObjError {
         source: MemFault,
     },
     #[error("{what} at {va}: {problem}")]
-    Corrupt { what: String, va: Va, problem: String },
+    Corrupt {
+        what: String,
+        va: Va,
+        problem: String,
+    },
 }
 
 impl ObjError {
@@ -32,7 +36,10 @@ impl ObjError {
     pub fn is_excluded(&self) -> bool {
         match self {
             ObjError::Mem { source, .. } => source.kind == FaultKind::Excluded,
-            ObjError::Translate { source: TranslateError::PageTable { source, .. }, .. } => source.kind == FaultKind::Excluded,
+            ObjError::Translate {
+                source: TranslateError::PageTable { source, .. },
+                ..
+            } => source.kind == FaultKind::Excluded,
             _ => false,
         }
     }
@@ -56,13 +63,22 @@ impl<'a> KernelMem<'a> {
             let cur = va.wrapping_add(done as u64);
             let in_page = (4096 - (cur.0 & 0xfff)) as usize;
             let n = in_page.min(buf.len() - done);
-            let (pa, _) = self
-                .xlat
-                .translate(self.phys, cur)
-                .map_err(|source| ObjError::Translate { what: what.to_string(), va: cur, source })?;
+            let (pa, _) =
+                self.xlat
+                    .translate(self.phys, cur)
+                    .map_err(|source| ObjError::Translate {
+                        what: what.to_string(),
+                        va: cur,
+                        source,
+                    })?;
             self.phys
                 .read_phys(pa, &mut buf[done..done + n])
-                .map_err(|source| ObjError::Mem { what: what.to_string(), va: cur, pa, source })?;
+                .map_err(|source| ObjError::Mem {
+                    what: what.to_string(),
+                    va: cur,
+                    pa,
+                    source,
+                })?;
             done += n;
         }
         Ok(())
@@ -89,7 +105,11 @@ impl<'a> KernelMem<'a> {
     /// An unsigned or signed integer of 1, 2, 4 or 8 bytes, sign-extended when `signed`.
     pub fn int(&self, va: Va, size: u64, signed: bool, what: &str) -> Result<i128, ObjError> {
         if !matches!(size, 1 | 2 | 4 | 8) {
-            return Err(ObjError::Corrupt { what: what.into(), va, problem: format!("unsupported integer size {size}") });
+            return Err(ObjError::Corrupt {
+                what: what.into(),
+                va,
+                problem: format!("unsupported integer size {size}"),
+            });
         }
         let mut b = [0u8; 8];
         self.read(va, &mut b[..size as usize], what)?;
@@ -130,6 +150,10 @@ impl<'a> KernelMem<'a> {
             out.extend_from_slice(&b);
             va = va.wrapping_add(chunk as u64);
         }
-        Err(ObjError::Corrupt { what: what.into(), va: Va(ptr), problem: format!("string is not terminated within {max} bytes") })
+        Err(ObjError::Corrupt {
+            what: what.into(),
+            va: Va(ptr),
+            problem: format!("string is not terminated within {max} bytes"),
+        })
     }
 }

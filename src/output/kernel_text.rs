@@ -64,7 +64,9 @@ pub fn proc_modules(mods: &[LoadedModule]) -> String {
 
 /// debugfs `modules/unloaded_tainted`: `"%s (%s) %llu\n"` per entry, newest first.
 pub fn unloaded_tainted(list: &[UnloadedTainted]) -> String {
-    list.iter().map(|e| format!("{} ({}) {}\n", e.name, e.taint_letters, e.count)).collect()
+    list.iter()
+        .map(|e| format!("{} ({}) {}\n", e.name, e.taint_letters, e.count))
+        .collect()
 }
 
 fn div_round_up(n: u64, d: u64) -> u64 {
@@ -104,10 +106,26 @@ pub fn stats(s: &ModStats) -> String {
     let averages = [
         ("Average mod size", live, s.total_mod_size),
         ("Average mod text size", live, s.total_text_size),
-        ("Avg fail kread bytes", u64::from(c(s.failed_kreads)), s.invalid_kread_bytes),
-        ("Avg fail becoming bytes", u64::from(c(s.failed_becoming)), s.invalid_becoming_bytes),
-        ("Avg fail decomp bytes", u64::from(c(s.failed_decompress)), s.invalid_decompress_bytes),
-        ("Average fail load bytes", u64::from(c(s.failed_load_modules)), s.invalid_mod_bytes),
+        (
+            "Avg fail kread bytes",
+            u64::from(c(s.failed_kreads)),
+            s.invalid_kread_bytes,
+        ),
+        (
+            "Avg fail becoming bytes",
+            u64::from(c(s.failed_becoming)),
+            s.invalid_becoming_bytes,
+        ),
+        (
+            "Avg fail decomp bytes",
+            u64::from(c(s.failed_decompress)),
+            s.invalid_decompress_bytes,
+        ),
+        (
+            "Average fail load bytes",
+            u64::from(c(s.failed_load_modules)),
+            s.invalid_mod_bytes,
+        ),
     ];
     for (label, count, bytes) in averages {
         if count != 0 && bytes != 0 {
@@ -116,7 +134,11 @@ pub fn stats(s: &ModStats) -> String {
     }
     if !s.dup_failed.is_empty() {
         out.push_str("Duplicate failed modules:\n");
-        let _ = writeln!(out, "{:>25}\t{:>15}\t{:>25}", "Module-name", "How-many-times", "Reason");
+        let _ = writeln!(
+            out,
+            "{:>25}\t{:>15}\t{:>25}",
+            "Module-name", "How-many-times", "Reason"
+        );
         for d in s.dup_failed.iter().take(111) {
             let _ = writeln!(out, "{:>25}\t{:>15}\t{:>25}", d.name, d.count, d.reason());
         }
@@ -136,7 +158,11 @@ pub fn stats(s: &ModStats) -> String {
 /// print_modules(): `Modules linked in:` with each module's flags, then (5.19+, when any were
 /// recorded) a second record `Unloaded tainted modules:`, and ` [last unloaded: …]` at the end
 /// of the last line. Returns the lines without the log level.
-pub fn print_modules(mods: &[LoadedModule], unloaded: Option<&[UnloadedTainted]>, last: Option<&LastUnloaded>) -> String {
+pub fn print_modules(
+    mods: &[LoadedModule],
+    unloaded: Option<&[UnloadedTainted]>,
+    last: Option<&LastUnloaded>,
+) -> String {
     let mut out = String::from("Modules linked in:");
     for m in mods.iter().filter(|m| m.state != ModuleState::Unformed) {
         let _ = write!(out, " {}{}", m.name, module_flags(m, true));
@@ -148,7 +174,12 @@ pub fn print_modules(mods: &[LoadedModule], unloaded: Option<&[UnloadedTainted]>
         }
     }
     if let Some(l) = last.filter(|l| !l.name.is_empty()) {
-        let _ = write!(out, " [last unloaded: {}{}]", l.name, l.taints.as_deref().unwrap_or(""));
+        let _ = write!(
+            out,
+            " [last unloaded: {}{}]",
+            l.name,
+            l.taints.as_deref().unwrap_or("")
+        );
     }
     out.push('\n');
     out
@@ -203,7 +234,12 @@ going 16384 0 - Unloading 0xffffffffc0223000\n"
     fn stats_text_matches_the_reference_sample() {
         // The stats sample measured on a 6.12 guest after two load/unload rounds
         // (shared/reference/upstream-kernel-config.md; "%25s" pads every label to 25 columns).
-        let s = ModStats { modcount: 2, total_mod_size: 40960, total_text_size: 16384, ..Default::default() };
+        let s = ModStats {
+            modcount: 2,
+            total_mod_size: 40960,
+            total_text_size: 16384,
+            ..Default::default()
+        };
         let want = [
             "         Mods ever loaded\t2",
             "     Mods failed on kread\t0",
@@ -231,7 +267,11 @@ going 16384 0 - Unloading 0xffffffffc0223000\n"
             total_mod_size: 10,
             failed_load_modules: 2,
             invalid_mod_bytes: 5,
-            dup_failed: vec![DupFailed { name: "slow".into(), count: 7, dup_fail_mask: 3 }],
+            dup_failed: vec![DupFailed {
+                name: "slow".into(),
+                count: 7,
+                dup_fail_mask: 3,
+            }],
             ..Default::default()
         };
         let t = stats(&s);
@@ -247,16 +287,35 @@ going 16384 0 - Unloading 0xffffffffc0223000\n"
     #[test]
     fn unloaded_and_print_modules() {
         let u = vec![
-            UnloadedTainted { name: "a".into(), taints: 0x1000, taint_letters: "O".into(), count: 3 },
-            UnloadedTainted { name: "b".into(), taints: 1, taint_letters: "P".into(), count: 1 },
+            UnloadedTainted {
+                name: "a".into(),
+                taints: 0x1000,
+                taint_letters: "O".into(),
+                count: 3,
+            },
+            UnloadedTainted {
+                name: "b".into(),
+                taints: 1,
+                taint_letters: "P".into(),
+                count: 1,
+            },
         ];
         assert_eq!(unloaded_tainted(&u), "a (O) 3\nb (P) 1\n");
-        let m = vec![module("s", 0x1000, "O", ModuleState::Live), module("c", 0, "", ModuleState::Live)];
-        let last = LastUnloaded { name: "a".into(), taints: Some("(O)".into()) };
+        let m = vec![
+            module("s", 0x1000, "O", ModuleState::Live),
+            module("c", 0, "", ModuleState::Live),
+        ];
+        let last = LastUnloaded {
+            name: "a".into(),
+            taints: Some("(O)".into()),
+        };
         assert_eq!(
             print_modules(&m, Some(&u), Some(&last)),
             "Modules linked in: s(O) c\nUnloaded tainted modules: a(O):3 b(P):1 [last unloaded: a(O)]\n"
         );
-        assert_eq!(print_modules(&m, Some(&[]), None), "Modules linked in: s(O) c\n");
+        assert_eq!(
+            print_modules(&m, Some(&[]), None),
+            "Modules linked in: s(O) c\n"
+        );
     }
 }

@@ -7,7 +7,8 @@ use crate::analysis::Report;
 
 /// The `--json` document (schema: docs/report.schema.json).
 pub fn json(r: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(r).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(r).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
 }

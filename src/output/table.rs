@@ -6,7 +6,9 @@ use std::fmt::Write;
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled).set_header(header.to_vec());
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header.to_vec());
     t
 }
 
@@ -28,14 +30,24 @@ fn bytes(n: u64) -> String {
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
     let id = &r.identity;
-    let _ = writeln!(out, "Kernel    {}", id.release.as_deref().unwrap_or("(unknown release)"));
-    let _ = writeln!(out, "Build-ID  {}", id.build_id.as_deref().unwrap_or("(none)"));
+    let _ = writeln!(
+        out,
+        "Kernel    {}",
+        id.release.as_deref().unwrap_or("(unknown release)")
+    );
+    let _ = writeln!(
+        out,
+        "Build-ID  {}",
+        id.build_id.as_deref().unwrap_or("(none)")
+    );
     let _ = writeln!(
         out,
         "KASLR     offset {:#x}, {}-level paging, direct map at {}",
         id.kaslr_offset.unwrap_or(0),
         id.paging_levels,
-        id.page_offset_base.map(|v| format!("{v:#x}")).unwrap_or_else(|| "?".into())
+        id.page_offset_base
+            .map(|v| format!("{v:#x}"))
+            .unwrap_or_else(|| "?".into())
     );
     if let Some(t) = id.crash_time {
         let _ = writeln!(out, "Crashed   at {t} (seconds since the epoch)");
@@ -47,8 +59,15 @@ pub fn render(r: &Report) -> String {
         Some(t) => {
             let _ = writeln!(out, "Taint     {} ({:#x} = {})", t.letters, t.mask, t.mask);
             for b in &t.bits {
-                let letter = b.letter.map(String::from).unwrap_or_else(|| format!("bit {}", b.bit));
-                let _ = writeln!(out, "          {letter:>6}  {}", b.desc.as_deref().unwrap_or(""));
+                let letter = b
+                    .letter
+                    .map(String::from)
+                    .unwrap_or_else(|| format!("bit {}", b.bit));
+                let _ = writeln!(
+                    out,
+                    "          {letter:>6}  {}",
+                    b.desc.as_deref().unwrap_or("")
+                );
             }
         }
         None => {
@@ -56,8 +75,15 @@ pub fn render(r: &Report) -> String {
         }
     }
 
-    let _ = writeln!(out, "\nLoaded modules ({}, {} tainted)", r.modules.len(), r.modules.iter().filter(|m| m.taints != 0).count());
-    let mut t = table(&["Module", "Taints", "State", "Size", "Refs", "Base", "Version"]);
+    let _ = writeln!(
+        out,
+        "\nLoaded modules ({}, {} tainted)",
+        r.modules.len(),
+        r.modules.iter().filter(|m| m.taints != 0).count()
+    );
+    let mut t = table(&[
+        "Module", "Taints", "State", "Size", "Refs", "Base", "Version",
+    ]);
     for m in &r.modules {
         let state = match m.state {
             ModuleState::Live => "live".to_string(),
@@ -73,7 +99,12 @@ pub fn render(r: &Report) -> String {
             Cell::new(m.size),
             Cell::new(m.refcount),
             Cell::new(format!("{:#x}", m.base)),
-            Cell::new(m.version.as_deref().or(m.srcversion.as_deref()).unwrap_or("")),
+            Cell::new(
+                m.version
+                    .as_deref()
+                    .or(m.srcversion.as_deref())
+                    .unwrap_or(""),
+            ),
         ]);
     }
     let _ = writeln!(out, "{t}");
@@ -81,14 +112,22 @@ pub fn render(r: &Report) -> String {
     let _ = write!(out, "\nUnloaded tainted modules");
     match &r.unloaded_tainted {
         Tracked::Kernel(l) | Tracked::Modtrack(l) => {
-            let src = if matches!(r.unloaded_tainted, Tracked::Kernel(_)) { "the kernel" } else { "modtrack" };
+            let src = if matches!(r.unloaded_tainted, Tracked::Kernel(_)) {
+                "the kernel"
+            } else {
+                "modtrack"
+            };
             if l.is_empty() {
                 let _ = writeln!(out, " (from the {src}): none recorded");
             } else {
                 let _ = writeln!(out, " (from {src}, newest first)");
                 let mut t = table(&["Module", "Taints", "Unloads"]);
                 for e in l {
-                    t.add_row(vec![Cell::new(&e.name), Cell::new(&e.taint_letters), Cell::new(e.count)]);
+                    t.add_row(vec![
+                        Cell::new(&e.name),
+                        Cell::new(&e.taint_letters),
+                        Cell::new(e.count),
+                    ]);
                 }
                 let _ = writeln!(out, "{t}");
             }
@@ -102,29 +141,56 @@ pub fn render(r: &Report) -> String {
     }
     if let Some(l) = &r.last_unloaded {
         if !l.name.is_empty() {
-            let _ = writeln!(out, "Last unloaded module: {}{}", l.name, l.taints.as_deref().unwrap_or(""));
+            let _ = writeln!(
+                out,
+                "Last unloaded module: {}{}",
+                l.name,
+                l.taints.as_deref().unwrap_or("")
+            );
         }
     }
 
     let _ = write!(out, "\nModule load statistics");
     match &r.stats {
         Tracked::Kernel(s) | Tracked::Modtrack(s) => {
-            let src = if matches!(r.stats, Tracked::Kernel(_)) { "the kernel" } else { "modtrack" };
+            let src = if matches!(r.stats, Tracked::Kernel(_)) {
+                "the kernel"
+            } else {
+                "modtrack"
+            };
             let _ = writeln!(out, " (from {src})");
-            let failed = s.failed_kreads + s.failed_decompress + s.failed_becoming + s.failed_load_modules;
-            let _ = writeln!(out, "  {} modules loaded since boot, {} loads failed", s.modcount, failed);
+            let failed =
+                s.failed_kreads + s.failed_decompress + s.failed_becoming + s.failed_load_modules;
+            let _ = writeln!(
+                out,
+                "  {} modules loaded since boot, {} loads failed",
+                s.modcount, failed
+            );
             let _ = writeln!(
                 out,
                 "  failed on: kread {}, decompress {}, becoming {}, load {}",
                 s.failed_kreads, s.failed_decompress, s.failed_becoming, s.failed_load_modules
             );
-            let _ = writeln!(out, "  memory wasted by failed loads: {}", bytes(s.wasted_bytes()));
-            let _ = writeln!(out, "  total module size {}, text {}", bytes(s.total_mod_size), bytes(s.total_text_size));
+            let _ = writeln!(
+                out,
+                "  memory wasted by failed loads: {}",
+                bytes(s.wasted_bytes())
+            );
+            let _ = writeln!(
+                out,
+                "  total module size {}, text {}",
+                bytes(s.total_mod_size),
+                bytes(s.total_text_size)
+            );
             if !s.dup_failed.is_empty() {
                 let _ = writeln!(out, "Duplicate failed loads (newest first)");
                 let mut t = table(&["Module", "Times", "Reason"]);
                 for d in &s.dup_failed {
-                    t.add_row(vec![Cell::new(&d.name), Cell::new(d.count), Cell::new(d.reason())]);
+                    t.add_row(vec![
+                        Cell::new(&d.name),
+                        Cell::new(d.count),
+                        Cell::new(d.reason()),
+                    ]);
                 }
                 let _ = writeln!(out, "{t}");
             }

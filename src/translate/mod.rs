@@ -2,4 +2,4 @@
 
 pub mod x86_64;
 
-pub use x86_64::{Translation, TranslateError, Walk, WalkStep, X86_64};
+pub use x86_64::{TranslateError, Translation, Walk, WalkStep, X86_64};

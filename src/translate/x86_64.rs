@@ -64,7 +64,10 @@ pub enum Translation {
     DirectMap,
     KernelImage,
     /// Through the page tables, with the page size (4 KiB, 2 MiB or 1 GiB) and the walk.
-    PageTable { page_size: u64, walk: Walk },
+    PageTable {
+        page_size: u64,
+        walk: Walk,
+    },
 }
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -115,7 +118,10 @@ impl X86_64 {
     pub fn new(phys_base: u64, init_top_pgt: Va, levels: u8, sme_mask: u64) -> X86_64 {
         X86_64 {
             phys_base,
-            top_pgt: Pa(init_top_pgt.0.wrapping_sub(START_KERNEL_MAP).wrapping_add(phys_base)),
+            top_pgt: Pa(init_top_pgt
+                .0
+                .wrapping_sub(START_KERNEL_MAP)
+                .wrapping_add(phys_base)),
             levels,
             sme_mask,
             page_offset_base: None,
@@ -148,7 +154,11 @@ impl X86_64 {
     }
 
     /// Translate, taking the direct-map and kernel-image shortcuts where they apply.
-    pub fn translate(&self, mem: &dyn PhysMem, va: Va) -> Result<(Pa, Translation), TranslateError> {
+    pub fn translate(
+        &self,
+        mem: &dyn PhysMem,
+        va: Va,
+    ) -> Result<(Pa, Translation), TranslateError> {
         if let Some(pob) = self.page_offset_base {
             if va.0 >= pob && va.0 - pob < self.direct_map_size() {
                 return Ok((Pa(va.0 - pob), Translation::DirectMap));
@@ -158,9 +168,23 @@ impl X86_64 {
             return Ok((pa, Translation::KernelImage));
         }
         let page = va.0 & !0xfff;
-        if let Some(&(base, size)) = self.tlb.lock().unwrap_or_else(|e| e.into_inner()).get(&page) {
-            let walk = Walk { va, steps: Vec::new() };
-            return Ok((Pa(base + (va.0 & (size - 1) & 0xfff)), Translation::PageTable { page_size: size, walk }));
+        if let Some(&(base, size)) = self
+            .tlb
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&page)
+        {
+            let walk = Walk {
+                va,
+                steps: Vec::new(),
+            };
+            return Ok((
+                Pa(base + (va.0 & (size - 1) & 0xfff)),
+                Translation::PageTable {
+                    page_size: size,
+                    walk,
+                },
+            ));
         }
         let (pa, size, walk) = self.walk(mem, va)?;
         let mut tlb = self.tlb.lock().unwrap_or_else(|e| e.into_inner());
@@ -168,21 +192,39 @@ impl X86_64 {
             tlb.clear();
         }
         tlb.insert(page, (pa.0 & !0xfff, size));
-        Ok((pa, Translation::PageTable { page_size: size, walk }))
+        Ok((
+            pa,
+            Translation::PageTable {
+                page_size: size,
+                walk,
+            },
+        ))
     }
 
     /// A full page-table walk from `init_top_pgt`; returns the physical address, the page size
     /// and every entry visited.
     pub fn walk(&self, mem: &dyn PhysMem, va: Va) -> Result<(Pa, u64, Walk), TranslateError> {
         if !self.is_canonical(va) {
-            return Err(TranslateError::NonCanonical { va, levels: self.levels });
+            return Err(TranslateError::NonCanonical {
+                va,
+                levels: self.levels,
+            });
         }
         let names: &[(&'static str, u32)] = if self.levels == 5 {
-            &[("pgd", 48), ("p4d", 39), ("pud", 30), ("pmd", 21), ("pte", 12)]
+            &[
+                ("pgd", 48),
+                ("p4d", 39),
+                ("pud", 30),
+                ("pmd", 21),
+                ("pte", 12),
+            ]
         } else {
             &[("pgd", 39), ("pud", 30), ("pmd", 21), ("pte", 12)]
         };
-        let mut walk = Walk { va, steps: Vec::with_capacity(names.len()) };
+        let mut walk = Walk {
+            va,
+            steps: Vec::with_capacity(names.len()),
+        };
         let mut table = self.top_pgt.0;
         for &(level, shift) in names {
             let index = ((va.0 >> shift) & 0x1ff) as u16;
@@ -192,7 +234,12 @@ impl X86_64 {
                 return Err(TranslateError::PageTable { va, walk, source });
             }
             let entry = u64::from_le_bytes(b);
-            walk.steps.push(WalkStep { level, entry_pa, index, entry });
+            walk.steps.push(WalkStep {
+                level,
+                entry_pa,
+                index,
+                entry,
+            });
             let e = entry & !self.sme_mask;
             if e & PTE_PRESENT == 0 {
                 return Err(TranslateError::NotMapped { va, walk });
@@ -233,7 +280,11 @@ mod tests {
     }
     impl PhysMem for Pages {
         fn read_phys(&self, pa: Pa, buf: &mut [u8]) -> Result<(), MemFault> {
-            let page = self.0.get(&(pa.0 & !0xfff)).ok_or(MemFault { kind: FaultKind::NotInDump, pa, file_offset: None })?;
+            let page = self.0.get(&(pa.0 & !0xfff)).ok_or(MemFault {
+                kind: FaultKind::NotInDump,
+                pa,
+                file_offset: None,
+            })?;
             let o = (pa.0 & 0xfff) as usize;
             buf.copy_from_slice(&page[o..o + buf.len()]);
             Ok(())
@@ -276,7 +327,10 @@ mod tests {
         m.put_u64(top + idx(va1g, 39) * 8, 0x52_0000 | 0x63);
         m.put_u64(0x52_0000 + idx(va1g, 30) * 8, 0x8000_0000 | 0xe3);
         let (pa, size, walk) = x.walk(&m, Va(va1g)).unwrap();
-        assert_eq!((pa, size), (Pa(0x8000_0000 + (va1g & 0x3fff_ffff)), 1 << 30));
+        assert_eq!(
+            (pa, size),
+            (Pa(0x8000_0000 + (va1g & 0x3fff_ffff)), 1 << 30)
+        );
         assert_eq!(walk.steps.len(), 2);
     }
 
@@ -293,7 +347,10 @@ mod tests {
         let x = X86_64::new(PB, Va(TOP_VA), 5, 0);
         let (pa, _, walk) = x.walk(&m, Va(va)).unwrap();
         assert_eq!(pa, Pa(0x7567));
-        assert_eq!(walk.steps.iter().map(|s| s.level).collect::<Vec<_>>(), ["pgd", "p4d", "pud", "pmd", "pte"]);
+        assert_eq!(
+            walk.steps.iter().map(|s| s.level).collect::<Vec<_>>(),
+            ["pgd", "p4d", "pud", "pmd", "pte"]
+        );
 
         // not present at the pte level: the error keeps the walk
         let other = va + 0x1000;
@@ -313,7 +370,10 @@ mod tests {
         }
         // non-canonical for 4 levels, canonical for 5
         let x4 = X86_64::new(PB, Va(TOP_VA), 4, 0);
-        assert!(matches!(x4.walk(&m, Va(va)), Err(TranslateError::NonCanonical { .. })));
+        assert!(matches!(
+            x4.walk(&m, Va(va)),
+            Err(TranslateError::NonCanonical { .. })
+        ));
     }
 
     #[test]
@@ -321,13 +381,19 @@ mod tests {
         let m = Pages::default();
         let mut x = X86_64::new(PB, Va(TOP_VA), 4, 0);
         x.page_offset_base = Some(PAGE_OFFSET_4L);
-        assert_eq!(x.translate(&m, Va(PAGE_OFFSET_4L + 0x1234)).unwrap(), (Pa(0x1234), Translation::DirectMap));
+        assert_eq!(
+            x.translate(&m, Va(PAGE_OFFSET_4L + 0x1234)).unwrap(),
+            (Pa(0x1234), Translation::DirectMap)
+        );
         assert_eq!(
             x.translate(&m, Va(START_KERNEL_MAP + 0x100_0000)).unwrap(),
             (Pa(0x100_0000 + PB), Translation::KernelImage)
         );
         // KASLR can make phys_base "negative": the arithmetic wraps
         let x = X86_64::new((-0x2000_0000i64) as u64, Va(TOP_VA), 4, 0);
-        assert_eq!(x.kernel_image_pa(Va(START_KERNEL_MAP + 0x3000_0000)), Some(Pa(0x1000_0000)));
+        assert_eq!(
+            x.kernel_image_pa(Va(START_KERNEL_MAP + 0x3000_0000)),
+            Some(Pa(0x1000_0000))
+        );
     }
 }

@@ -49,7 +49,10 @@ impl Fixture {
     /// The guest's own file (uname, proc_modules, tainted, stats, unloaded_tainted), if it had one.
     pub fn expected(&self, name: &str) -> Option<String> {
         let rel = self.manifest.expected.get(name)?;
-        Some(std::fs::read_to_string(self.dir.join(rel)).unwrap_or_else(|e| panic!("{}: {e}", self.dir.join(rel).display())))
+        Some(
+            std::fs::read_to_string(self.dir.join(rel))
+                .unwrap_or_else(|e| panic!("{}: {e}", self.dir.join(rel).display())),
+        )
     }
     /// The reference (unfiltered QEMU ELF) dump.
     pub fn reference_dump(&self) -> Option<&DumpEntry> {
@@ -63,12 +66,16 @@ pub fn fixtures_root() -> PathBuf {
     }
     let cache = std::env::var_os("MODCRASH_CACHE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".cache/modcrash"));
+        .unwrap_or_else(|| {
+            Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".cache/modcrash")
+        });
     cache.join("fixtures")
 }
 
 fn required() -> bool {
-    std::env::var("MODCRASH_REQUIRE_FIXTURES").map(|v| v == "1").unwrap_or(false)
+    std::env::var("MODCRASH_REQUIRE_FIXTURES")
+        .map(|v| v == "1")
+        .unwrap_or(false)
 }
 
 /// Every scenario with a manifest. With MODCRASH_REQUIRE_FIXTURES=1 an empty test bed fails the
@@ -80,8 +87,12 @@ pub fn fixtures() -> Vec<Fixture> {
         for e in rd.flatten() {
             let m = e.path().join("manifest.json");
             if let Ok(text) = std::fs::read_to_string(&m) {
-                let manifest: Manifest = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", m.display()));
-                out.push(Fixture { dir: e.path(), manifest });
+                let manifest: Manifest =
+                    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", m.display()));
+                out.push(Fixture {
+                    dir: e.path(),
+                    manifest,
+                });
             }
         }
     }
@@ -97,7 +108,16 @@ pub fn fixtures() -> Vec<Fixture> {
 
 /// Every scenario x dump variant.
 pub fn cases() -> Vec<(Fixture, DumpEntry)> {
-    fixtures().into_iter().flat_map(|f| f.manifest.dumps.clone().into_iter().map(move |d| (f.clone(), d))).collect()
+    fixtures()
+        .into_iter()
+        .flat_map(|f| {
+            f.manifest
+                .dumps
+                .clone()
+                .into_iter()
+                .map(move |d| (f.clone(), d))
+        })
+        .collect()
 }
 
 /// Record how many real-dump cases a test ran: printed, and appended to $MODCRASH_CASE_LOG so
@@ -105,11 +125,18 @@ pub fn cases() -> Vec<(Fixture, DumpEntry)> {
 pub fn record_cases(test: &str, n: usize) {
     eprintln!("real-dump cases run by {test}: {n}");
     if let Some(p) = std::env::var_os("MODCRASH_CASE_LOG") {
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(p).expect("case log");
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+            .expect("case log");
         writeln!(f, "{test} {n}").expect("case log write");
     }
     if required() {
-        assert!(n > 0, "{test}: MODCRASH_REQUIRE_FIXTURES=1 but no real-dump case ran");
+        assert!(
+            n > 0,
+            "{test}: MODCRASH_REQUIRE_FIXTURES=1 but no real-dump case ran"
+        );
     }
 }
 
@@ -119,11 +146,19 @@ pub fn assert_text_eq(actual: &str, expected: &str, what: &str) {
         return;
     }
     let mut msg = format!("{what}: output differs from the guest's own text\n");
-    let (a, e): (Vec<_>, Vec<_>) = (actual.split_inclusive('\n').collect(), expected.split_inclusive('\n').collect());
+    let (a, e): (Vec<_>, Vec<_>) = (
+        actual.split_inclusive('\n').collect(),
+        expected.split_inclusive('\n').collect(),
+    );
     for i in 0..a.len().max(e.len()) {
         let (x, y) = (a.get(i).copied(), e.get(i).copied());
         if x != y {
-            msg += &format!("  line {}: expected {:?}\n           actual   {:?}\n", i + 1, y, x);
+            msg += &format!(
+                "  line {}: expected {:?}\n           actual   {:?}\n",
+                i + 1,
+                y,
+                x
+            );
         }
     }
     panic!("{msg}");
