@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 . testdata/lib.sh
 export MODCRASH_REQUIRE_FIXTURES=1
 bash testdata/gen.sh
+log "tracker/: host unit tests, and a DKMS build + install on Debian's 6.1 headers"
+make -s -C tracker/test/userspace check
+bash testdata/dkms-check.sh
 log "running cargo test --release"
 export MODCRASH_CASE_LOG; MODCRASH_CASE_LOG=$(mktemp)
 cargo test --release --all-targets 2>&1 | tee "$MODCRASH_CASE_LOG.out"
