@@ -53,6 +53,15 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Translate a kernel virtual address and show how (direct map, kernel image, or the page walk).
+    Vtop {
+        vmcore: PathBuf,
+        vmlinux: PathBuf,
+        /// Virtual address, hex (0x optional).
+        address: String,
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -81,8 +90,15 @@ const EXIT_INPUT: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Cmd::Info { vmcore, json }) = &cli.command {
-        return info(vmcore, *json);
+    match &cli.command {
+        Some(Cmd::Info { vmcore, json }) => return info(vmcore, *json),
+        Some(Cmd::Vtop {
+            vmcore,
+            vmlinux,
+            address,
+            force,
+        }) => return vtop(vmcore, vmlinux, address, *force),
+        None => {}
     }
     let (Some(vmcore), Some(vmlinux)) = (&cli.vmcore, &cli.vmlinux) else {
         eprintln!("modcrash: usage: modcrash VMCORE VMLINUX (or modcrash info VMCORE); see --help");
@@ -179,6 +195,57 @@ fn info(vmcore: &PathBuf, json: bool) -> ExitCode {
             }
         }
         Err(e) => fail(&e),
+    }
+}
+
+fn vtop(vmcore: &PathBuf, vmlinux: &PathBuf, address: &str, force: bool) -> ExitCode {
+    let Ok(va) = u64::from_str_radix(address.trim_start_matches("0x"), 16) else {
+        eprintln!("modcrash: vtop: {address:?} is not a hex address");
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let dump = match Dump::open(vmcore) {
+        Ok(d) => d,
+        Err(e) => return fail(&e),
+    };
+    let vm = match Vmlinux::open(vmlinux) {
+        Ok(v) => v,
+        Err(e) => return fail(&e),
+    };
+    let k = match Kernel::new(&dump, dump.vmcoreinfo(), &vm, force) {
+        Ok(k) => k,
+        Err(e) => return fail(&e),
+    };
+    use modcrash::translate::Translation;
+    let va = modcrash::addr::Va(va);
+    match k.xlat.translate(&dump, va) {
+        Ok((pa, how)) => {
+            let how = match how {
+                Translation::DirectMap => "direct map (page_offset_base)".to_string(),
+                Translation::KernelImage => "kernel image (phys_base)".to_string(),
+                Translation::PageTable { page_size, .. } => {
+                    format!("page tables, {} KiB page", page_size / 1024)
+                }
+            };
+            println!("{va} -> {pa}  via {how}");
+            // Always show the page walk too: it is what the hardware would do.
+            match k.xlat.walk(&dump, va) {
+                Ok((_, _, walk))
+                | Err(modcrash::translate::TranslateError::NotMapped { walk, .. }) => {
+                    for s in &walk.steps {
+                        println!(
+                            "  {:>3}[{:3}] at {}: {:#018x}",
+                            s.level, s.index, s.entry_pa, s.entry
+                        );
+                    }
+                }
+                Err(e) => println!("  page walk: {e}"),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("modcrash: {e}");
+            ExitCode::from(EXIT_WARNINGS)
+        }
     }
 }
 

@@ -183,3 +183,47 @@ fn info_describes_every_variant() {
     }
     record_cases("info_describes_every_variant", cases);
 }
+
+/// `vtop` shows the page walk for a module address, with as many levels as the dump's paging.
+#[test]
+fn vtop_walks_module_addresses() {
+    let mut cases = 0;
+    for f in fixtures() {
+        let d = f.reference_dump().unwrap();
+        let modules = f.expected("proc_modules").unwrap();
+        let base = modules
+            .lines()
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(5)
+            .unwrap()
+            .to_string();
+        let (code, out, err) = modcrash(&[
+            "vtop".as_ref(),
+            f.dump(d).as_os_str(),
+            f.vmlinux().as_os_str(),
+            base.as_ref(),
+        ]);
+        assert_eq!(code, 0, "{}: {err}", f.name());
+        assert!(out.contains("via page tables"), "{}: {out}", f.name());
+        let levels = out
+            .lines()
+            .filter(|l| {
+                l.trim_start().starts_with(|c: char| c.is_ascii_lowercase()) && l.contains("] at ")
+            })
+            .count();
+        assert_eq!(
+            levels,
+            if f.manifest.pgtable_l5_enabled == 1 {
+                5
+            } else {
+                4
+            },
+            "{}: {out}",
+            f.name()
+        );
+        cases += 1;
+    }
+    record_cases("vtop_walks_module_addresses", cases);
+}
