@@ -101,22 +101,8 @@ pub fn summarize(data: &[u8]) -> (NoteSummary, Option<VmcoreInfo>) {
 mod tests {
     use super::*;
 
-    fn note(name: &str, t: u32, desc: &[u8]) -> Vec<u8> {
-        let mut v = Vec::new();
-        v.extend_from_slice(&(name.len() as u32 + 1).to_le_bytes());
-        v.extend_from_slice(&(desc.len() as u32).to_le_bytes());
-        v.extend_from_slice(&t.to_le_bytes());
-        v.extend_from_slice(name.as_bytes());
-        v.push(0);
-        while v.len() % 4 != 0 {
-            v.push(0);
-        }
-        v.extend_from_slice(desc);
-        while v.len() % 4 != 0 {
-            v.push(0);
-        }
-        v
-    }
+    // Notes are built by the independent test-input builder.
+    use crate::synth::bytes::note;
 
     #[test]
     fn finds_vmcoreinfo_and_counts() {

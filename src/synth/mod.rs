@@ -5,7 +5,7 @@
 //! (makedumpfile's `diskdump_mod.h`, `makedumpfile.h`, the ELF spec), so a layout mistake in a
 //! reader makes the round-trip tests fail instead of cancelling out.
 
-mod bytes;
+pub mod bytes;
 mod elf;
 mod flat;
 mod kdump;
