@@ -231,7 +231,13 @@ static int mt_from_file_ret(struct kretprobe_instance *ri,
  * 6.1: __do_sys_finit_module() checks permission and flags, reads the
  * file and calls load_module().  The 6.4+ definition counts only the
  * read; -EBADF there is a bad descriptor, which 6.4+ rejects earlier.
+ * -EINVAL is the flags check only when the flags are invalid; otherwise
+ * it comes from the read (e.g. not a regular file), which 6.4+ counts.
  */
+#define MT_FINIT_FLAGS	(MODULE_INIT_IGNORE_MODVERSIONS |		\
+			 MODULE_INIT_IGNORE_VERMAGIC |			\
+			 MODULE_INIT_COMPRESSED_FILE)
+
 static int mt_finit_entry(struct kretprobe_instance *ri,
 			  struct pt_regs *regs)
 {
@@ -248,9 +254,10 @@ static int mt_finit_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct mt_load *l = mt_ri_load(ri);
 	long ret = regs_return_value(regs);	/* a syscall: long */
+	bool bad_flags = l->load_flags & ~MT_FINIT_FLAGS;
 
-	if (ret < 0 && !l->load_seen && ret != -EINVAL && ret != -EBADF &&
-	    !mt_not_permitted(ret)) {
+	if (ret < 0 && !l->load_seen && !(ret == -EINVAL && bad_flags) &&
+	    ret != -EBADF && !mt_not_permitted(ret)) {
 		if ((l->load_flags & MODULE_INIT_COMPRESSED_FILE) &&
 		    ret == -EOPNOTSUPP)
 			atomic64_inc(&modtrack_state.failed_decompress);
