@@ -25,6 +25,7 @@ deb61-modtrack|debian:6.1.0-56-cloud-amd64:6.1.192-2|modcrash.modtrack|
 deb612-modtrack|debian:6.12.117+deb12-cloud-amd64:6.12.117-1~deb12u1|modcrash.modtrack|
 upstream-modtrack|upstream|qemu_fw_cfg.ioport=12@0x510:0:1:4 modcrash.modtrack|
 deb612-stress|debian:6.12.117+deb12-cloud-amd64:6.12.117-1~deb12u1|modcrash.modtrack modcrash.stress|
+deb612-oops|debian:6.12.117+deb12-cloud-amd64:6.12.117-1~deb12u1|modcrash.modtrack modcrash.oops|
 "
 all_scenarios() { echo "$SCENARIO_TABLE" | awk -F'|' 'NF>1{print $1}'; }
 SCENARIOS=${*:-$(all_scenarios)}

@@ -136,6 +136,17 @@ static struct mt_load *mt_ri_load(struct kretprobe_instance *ri)
 	return ((struct mt_ri_data *)ri->data)->load;
 }
 
+/*
+ * The return value of a probed function that returns int.  x86_64 returns
+ * it in eax; the upper half of rax is not part of it (a "mov %r12d,%eax"
+ * return leaves it zero), so regs_return_value(), a long, must be cut to
+ * int before it is compared with -EEXIST or tested for < 0.
+ */
+static int mt_ret_int(struct pt_regs *regs)
+{
+	return (int)regs_return_value(regs);
+}
+
 static int mt_enter_common(struct kretprobe_instance *ri)
 {
 	struct mt_load *l = mt_load_enter();
@@ -179,7 +190,7 @@ static int mt_init_module_ret(struct kretprobe_instance *ri,
 			      struct pt_regs *regs)
 {
 	struct mt_load *l = mt_ri_load(ri);
-	long ret = regs_return_value(regs);
+	long ret = regs_return_value(regs);	/* a syscall: long */
 
 	/*
 	 * Failing before load_module(): may_init_module() or
@@ -208,7 +219,7 @@ static int mt_from_file_ret(struct kretprobe_instance *ri,
 			    struct pt_regs *regs)
 {
 	struct mt_load *l = mt_ri_load(ri);
-	long ret = regs_return_value(regs);
+	int ret = mt_ret_int(regs);
 
 	if (ret < 0 && !l->load_seen && !l->decompress_seen)
 		atomic64_inc(&modtrack_state.failed_kreads);
@@ -220,7 +231,13 @@ static int mt_from_file_ret(struct kretprobe_instance *ri,
  * 6.1: __do_sys_finit_module() checks permission and flags, reads the
  * file and calls load_module().  The 6.4+ definition counts only the
  * read; -EBADF there is a bad descriptor, which 6.4+ rejects earlier.
+ * -EINVAL is the flags check only when the flags are invalid; otherwise
+ * it comes from the read (e.g. not a regular file), which 6.4+ counts.
  */
+#define MT_FINIT_FLAGS	(MODULE_INIT_IGNORE_MODVERSIONS |		\
+			 MODULE_INIT_IGNORE_VERMAGIC |			\
+			 MODULE_INIT_COMPRESSED_FILE)
+
 static int mt_finit_entry(struct kretprobe_instance *ri,
 			  struct pt_regs *regs)
 {
@@ -236,10 +253,11 @@ static int mt_finit_entry(struct kretprobe_instance *ri,
 static int mt_finit_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct mt_load *l = mt_ri_load(ri);
-	long ret = regs_return_value(regs);
+	long ret = regs_return_value(regs);	/* a syscall: long */
+	bool bad_flags = l->load_flags & ~MT_FINIT_FLAGS;
 
-	if (ret < 0 && !l->load_seen && ret != -EINVAL && ret != -EBADF &&
-	    !mt_not_permitted(ret)) {
+	if (ret < 0 && !l->load_seen && !(ret == -EINVAL && bad_flags) &&
+	    ret != -EBADF && !mt_not_permitted(ret)) {
 		if ((l->load_flags & MODULE_INIT_COMPRESSED_FILE) &&
 		    ret == -EOPNOTSUPP)
 			atomic64_inc(&modtrack_state.failed_decompress);
@@ -274,7 +292,7 @@ static int mt_decompress_ret(struct kretprobe_instance *ri,
 {
 	struct mt_load *l = mt_ri_load(ri);
 
-	if (regs_return_value(regs)) {
+	if (mt_ret_int(regs)) {
 		atomic64_inc(&modtrack_state.failed_decompress);
 		atomic64_add(l->compressed_len,
 			     &modtrack_state.invalid_decompress_bytes);
@@ -310,7 +328,7 @@ static int mt_load_module_ret(struct kretprobe_instance *ri,
 {
 	struct modtrack_state *st = &modtrack_state;
 	struct mt_load *l = mt_ri_load(ri);
-	long ret = regs_return_value(regs);
+	int ret = mt_ret_int(regs);
 	unsigned long len, extra = 0;
 
 	/*
@@ -403,7 +421,7 @@ static int mt_check_entry(struct kretprobe_instance *ri,
 static int mt_check_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct mt_check_data *d = (struct mt_check_data *)ri->data;
-	long ret = regs_return_value(regs);
+	int ret = mt_ret_int(regs);
 
 	/* try_add_failed_module() ran iff the result is -EEXIST/-EBUSY */
 	if (ret == -EEXIST || ret == -EBUSY)

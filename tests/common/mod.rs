@@ -26,6 +26,7 @@ pub struct Manifest {
     pub pgtable_l5_enabled: u8,
     pub build_id: Option<String>,
     pub tracking: bool,
+    pub cmdline: String,
     pub dumps: Vec<DumpEntry>,
     pub expected: BTreeMap<String, String>,
 }

@@ -13,7 +13,9 @@
 #      from LOADERS different files (so that finit_module() does not merge
 #      them); init sleeps, so the others wait for the first and fail.
 #      Every round exactly one load wins; the duplicate counters must grow
-#   4. rmmod modtrack and insmod it again (clean unload, probes gone)
+#   4. rmmod modtrack and insmod it again (fresh state); no kprobe left
+#      after rmmod; RELOADS (50) reloads keep no kernel memory (slab,
+#      vmalloc, percpu in /proc/meminfo, against a plain module)
 #   5. the kernel log must have no BUG, WARNING, Oops, ... since step 1
 #      (a start marker goes to /dev/kmsg; if it wraps away, the whole
 #      log is checked)
@@ -120,7 +122,20 @@ else
 	fail "untracked loads or missed probes (see status)"
 fi
 
-# 4. clean unload and reload
+# 4. clean unload and reload: no probe left behind, no memory kept.
+# The guest registers no kprobes of its own, so debugfs kprobes/list
+# holds modtrack's probes only.  Memory: kernel allocations that a
+# module's load/unload can leave behind (slab, vmalloc incl. module
+# memory, percpu) after RELOADS reloads, against the same number of
+# loads/unloads of a plain test module.
+KPLIST=$DBG/kprobes/list
+nprobes() { if [ -r "$KPLIST" ]; then grep -c . "$KPLIST"; else echo -1; fi; }
+kmem() {
+	sleep 2	# RCU callbacks and the init-free work run first
+	awk '/^(Slab|VmallocUsed|Percpu):/ { s += $2 } END { print s }' \
+		/proc/meminfo
+}
+probes_loaded=$(nprobes)
 if rmmod modtrack && [ ! -d "$DBG/modtrack" ] &&
    insmod "$MODDIR/modtrack.ko" && [ -r "$DBG/modtrack/stats" ]; then
 	pass "modtrack unload/reload"
@@ -130,6 +145,37 @@ fi
 insmod "$MODDIR/mt_test_a.ko" && rmmod mt_test_a
 [ "$(unloaded_count mt_test_a)" = 1 ] && pass "fresh state after reload" ||
 	fail "fresh state after reload"
+rmmod modtrack
+probes_unloaded=$(nprobes)
+if [ "$probes_loaded" -gt 0 ] && [ "$probes_unloaded" = 0 ]; then
+	pass "probes: $probes_loaded registered while loaded, 0 after rmmod"
+else
+	fail "probes: $probes_loaded registered while loaded, $probes_unloaded after rmmod"
+	cat "$KPLIST"
+fi
+RELOADS=${RELOADS:-50}
+reload_loop() {	# reload_loop MODULE-FILE MODULE-NAME
+	j=0
+	while [ $j -lt "$RELOADS" ]; do
+		insmod "$1" && rmmod "$2" || bad=$((bad + 1))
+		j=$((j + 1))
+	done
+}
+bad=0
+base0=$(kmem); reload_loop "$MODDIR/mt_test_a.ko" mt_test_a; base1=$(kmem)
+mt0=$(kmem); reload_loop "$MODDIR/modtrack.ko" modtrack; mt1=$(kmem)
+base=$((base1 - base0))
+grow=$((mt1 - mt0))
+# A leak of one kretprobe's instances (64) or of the module's memory
+# per reload would be well over 4 kB a reload.
+if [ "$bad" = 0 ] && [ "$grow" -le $((base + RELOADS * 4)) ]; then
+	pass "$RELOADS reloads: kernel memory $mt0 -> $mt1 kB (plain module: $base0 -> $base1 kB)"
+else
+	fail "$RELOADS reloads: $bad errors, kernel memory $mt0 -> $mt1 kB (plain module: $base0 -> $base1 kB)"
+fi
+insmod "$MODDIR/modtrack.ko" || fail "insmod modtrack after the reloads"
+# That the measure sees a module's memory at all: modtrack loaded.
+echo "MODTRACK-STRESS: kernel memory with modtrack loaded again: $(kmem) kB"
 
 # 5. kernel log
 # the log after the start marker, or all of it if the marker wrapped away
