@@ -82,6 +82,10 @@ enum KernelText {
     Tainted,
     /// the `Modules linked in:` lines of an oops
     PrintModules,
+    /// modtrack's debugfs modtrack/stats (tracker/ loaded)
+    ModtrackStats,
+    /// modtrack's debugfs modtrack/unloaded_tainted (tracker/ loaded)
+    ModtrackUnloadedTainted,
 }
 
 const EXIT_WARNINGS: u8 = 1;
@@ -176,7 +180,22 @@ fn kernel_file(r: &analysis::Report, which: KernelText) -> Result<String, String
             r.unloaded_tainted.data().map(|v| v.as_slice()),
             r.last_unloaded.as_ref(),
         ),
+        KernelText::ModtrackStats => kernel_text::stats(&modtrack(r)?.stats),
+        KernelText::ModtrackUnloadedTainted => {
+            kernel_text::unloaded_tainted(&modtrack(r)?.unloaded_tainted)
+        }
     })
+}
+
+fn modtrack(r: &analysis::Report) -> Result<&analysis::ModtrackReport, String> {
+    r.modtrack.as_ref().ok_or_else(
+        || match r.warnings.iter().find(|w| w.context == "modtrack") {
+            Some(w) => format!("modtrack: unreadable: {}", w.message),
+            None => {
+                "modtrack: the module modtrack (tracker/) is not loaded in this dump".to_string()
+            }
+        },
+    )
 }
 
 fn info(vmcore: &PathBuf, json: bool) -> ExitCode {

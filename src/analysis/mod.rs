@@ -2,6 +2,7 @@
 
 pub mod identity;
 pub mod model;
+pub mod modtrack;
 pub mod modules;
 mod read;
 pub mod report;

@@ -116,6 +116,10 @@ pub struct ModStats {
     pub invalid_mod_bytes: u64,
     /// Newest first, as the kernel lists them.
     pub dup_failed: Vec<DupFailed>,
+    /// Counters (by the names above) and `dup_failed` that the source did not collect: printed
+    /// as the source prints them (0 for modtrack), but they are not measurements. Always empty
+    /// for the kernel's own stats.
+    pub unavailable: Vec<String>,
 }
 
 impl ModStats {
@@ -179,6 +183,56 @@ impl<T> Tracked<T> {
     }
 }
 
+/// How modtrack saw unloads.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum UnloadTracking {
+    /// The module_free tracepoint: the same events as the kernel's own list.
+    Exact,
+    /// The GOING module notifier (no tracepoints): misses modules that never reached sysfs.
+    Approximate,
+    /// Neither attached: the list is empty because nothing was recorded.
+    None,
+}
+
+/// The state of the modtrack tracker module (tracker/), read from its `modtrack_state` object.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ModtrackReport {
+    /// Address of `modtrack_state`.
+    #[serde(serialize_with = "hex")]
+    pub state_address: u64,
+    /// Address of modtrack's `struct module`.
+    #[serde(serialize_with = "hex")]
+    pub module_address: u64,
+    /// How the state was found: "kallsyms" (mod->kallsyms), "exports" (mod->syms) or "scan".
+    pub found_via: String,
+    pub layout_version: u32,
+    /// `uname -r` of the kernel modtrack was loaded into.
+    pub release: String,
+    pub seq: u64,
+    /// `seq` was odd: a CPU stopped inside a list change. The lists are walked from their heads,
+    /// which is always well formed, but one count may be about to change.
+    pub update_in_progress: bool,
+    pub flags: u32,
+    /// Names of the set `flags` bits (LAYOUT.md section 6).
+    pub flag_names: Vec<String>,
+    pub unload_tracking: UnloadTracking,
+    /// modtrack's unloaded tainted modules, newest first, letters as modtrack prints them.
+    pub unloaded_tainted: Vec<UnloadedTainted>,
+    /// Unloads not recorded because the pool was full.
+    pub unloaded_dropped: u64,
+    pub unloaded_capacity: u32,
+    /// modtrack's counters and duplicate table; `unavailable` names what it did not collect.
+    pub stats: ModStats,
+    /// Duplicate failures not recorded because the pool was full.
+    pub dup_failed_dropped: u64,
+    pub dup_failed_capacity: u32,
+    /// Loads modtrack could not classify (its table of loads in flight was full).
+    pub untracked_loads: u64,
+    /// Sum of its probes' misses at the last update.
+    pub probe_missed: u64,
+}
+
 /// A problem that did not stop the report.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Warning {
@@ -197,5 +251,7 @@ pub struct Report {
     pub unloaded_tainted: Tracked<Vec<UnloadedTainted>>,
     pub stats: Tracked<ModStats>,
     pub last_unloaded: Option<LastUnloaded>,
+    /// The modtrack module's own state, when it is loaded (whether or not the kernel tracks too).
+    pub modtrack: Option<ModtrackReport>,
     pub warnings: Vec<Warning>,
 }

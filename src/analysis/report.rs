@@ -1,8 +1,8 @@
 //! The whole report: every analysis, each failure a warning rather than the end of the run.
 
 use super::identity::identity;
-use super::model::{Report, Tracked, Warning};
-use super::{modules, taint_read, tracking};
+use super::model::{Report, Tracked, UnloadTracking, Warning};
+use super::{modtrack, modules, taint_read, tracking};
 use crate::kernel::layout::ModuleLayout;
 use crate::kernel::Kernel;
 
@@ -25,8 +25,9 @@ pub fn report(k: &Kernel<'_>) -> Report {
         Vec::new()
     });
     let taint = taint_read::kernel_taint(k, &taint_flags, &mut warnings);
-    let modules = match ModuleLayout::resolve(k.vmlinux) {
-        Ok(l) => modules::loaded_modules(k, &l, &taint_flags, &mut warnings).unwrap_or_else(|e| {
+    let layout = ModuleLayout::resolve(k.vmlinux);
+    let modules = match &layout {
+        Ok(l) => modules::loaded_modules(k, l, &taint_flags, &mut warnings).unwrap_or_else(|e| {
             warnings.push(Warning {
                 context: "modules".into(),
                 message: e,
@@ -41,8 +42,8 @@ pub fn report(k: &Kernel<'_>) -> Report {
             Vec::new()
         }
     };
-    let unloaded_tainted = tracking::unloaded_tainted(k, &taint_flags, &mut warnings);
-    let stats = tracking::mod_stats(k, &mut warnings);
+    let mut unloaded_tainted = tracking::unloaded_tainted(k, &taint_flags, &mut warnings);
+    let mut stats = tracking::mod_stats(k, &mut warnings);
     let last_unloaded = tracking::last_unloaded(k, &mut warnings);
     for (what, t) in [
         ("unloaded tainted modules", unreadable(&unloaded_tainted)),
@@ -55,6 +56,47 @@ pub fn report(k: &Kernel<'_>) -> Report {
             });
         }
     }
+    let mut mt_warnings = Vec::new();
+    let modtrack = match &layout {
+        Ok(l) => modtrack::read(k, l, &modules, &taint_flags, &mut mt_warnings),
+        Err(_) => None,
+    };
+    warnings.extend(mt_warnings.into_iter().map(|message| Warning {
+        context: "modtrack".into(),
+        message,
+    }));
+    // Where the kernel keeps nothing, modtrack's state stands in for it; where the kernel tracks
+    // too, the kernel's stays in the main fields and modtrack's is in `modtrack`.
+    let modtrack = match modtrack {
+        Some(Ok(m)) => {
+            if let Tracked::NotTracked { reason } = &unloaded_tainted {
+                unloaded_tainted = match m.unload_tracking {
+                    UnloadTracking::None => Tracked::NotTracked {
+                        reason: format!("{reason}; modtrack is loaded but attached to no unload event (flags {:#x})", m.flags),
+                    },
+                    _ => Tracked::Modtrack(m.unloaded_tainted.clone()),
+                };
+            }
+            if matches!(stats, Tracked::NotTracked { .. }) {
+                stats = Tracked::Modtrack(m.stats.clone());
+            }
+            Some(m)
+        }
+        Some(Err(e)) => {
+            if matches!(unloaded_tainted, Tracked::NotTracked { .. }) {
+                unloaded_tainted = Tracked::Unreadable { error: e.clone() };
+            }
+            if matches!(stats, Tracked::NotTracked { .. }) {
+                stats = Tracked::Unreadable { error: e.clone() };
+            }
+            warnings.push(Warning {
+                context: "modtrack".into(),
+                message: e,
+            });
+            None
+        }
+        None => None,
+    };
     Report {
         schema_version: SCHEMA_VERSION,
         identity: identity(k),
@@ -64,6 +106,7 @@ pub fn report(k: &Kernel<'_>) -> Report {
         unloaded_tainted,
         stats,
         last_unloaded,
+        modtrack,
         warnings,
     }
 }

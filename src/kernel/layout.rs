@@ -83,6 +83,12 @@ pub struct ModuleLayout {
     pub init: Option<u64>,
     pub exit: Option<u64>,
     pub regions: Regions,
+    /// `struct mod_kallsyms *kallsyms` (CONFIG_KALLSYMS): after init it points at
+    /// `core_kallsyms`, the symbols kept for the module's lifetime.
+    pub kallsyms: Option<u64>,
+    /// `const struct kernel_symbol *syms` and `unsigned int num_syms`: the module's exports.
+    pub syms: Option<u64>,
+    pub num_syms: Option<Field>,
     /// sizeof(struct module).
     pub size: u64,
     /// MODULE_STATE_* enumerators.
@@ -127,6 +133,33 @@ pub struct ModFailLoadLayout {
     pub count: Field,
     pub dup_fail_mask: Field,
 }
+
+/// include/linux/module.h `struct mod_kallsyms { Elf_Sym *symtab; unsigned int num_symtab;
+/// char *strtab; char *typetab; }` (typetab since 4.11, commit 1c7651f43777).
+#[derive(Clone, Copy, Debug)]
+pub struct ModKallsymsLayout {
+    pub size: u64,
+    pub symtab: u64,
+    pub num_symtab: Field,
+    pub strtab: u64,
+    pub typetab: Option<u64>,
+}
+
+/// include/linux/export.h `struct kernel_symbol`: with CONFIG_HAVE_ARCH_PREL32_RELOCATIONS
+/// (x86_64) `{ int value_offset, name_offset, namespace_offset; }`, each relative to its own
+/// address (commit 7290d5809571); otherwise `{ unsigned long value; const char *name; ... }`.
+#[derive(Clone, Copy, Debug)]
+pub struct KernelSymbolLayout {
+    pub size: u64,
+    pub value: Field,
+    pub name: Field,
+    /// True for the PREL32 form: value/name are s32 offsets from the field's own address.
+    pub prel32: bool,
+}
+
+/// `Elf64_Sym` (ELF ABI, not kernel-specific): st_name u32 @0, st_info u8 @4, st_other u8 @5,
+/// st_shndx u16 @6, st_value u64 @8, st_size u64 @16.
+pub const ELF64_SYM_SIZE: u64 = 24;
 
 const MAIN_C: &str = "kernel/module/main.c";
 
@@ -178,6 +211,9 @@ impl ModuleLayout {
             init: opt_field(&t, "init").map(|f| f.offset),
             exit: opt_field(&t, "exit").map(|f| f.offset),
             regions,
+            kallsyms: opt_field(&t, "kallsyms").map(|f| f.offset),
+            syms: opt_field(&t, "syms").map(|f| f.offset),
+            num_syms: opt_field(&t, "num_syms"),
             size: t.size().unwrap_or(0),
             state_live: e("MODULE_STATE_LIVE")?,
             state_coming: e("MODULE_STATE_COMING")?,
@@ -229,6 +265,37 @@ impl ModFailLoadLayout {
             name: char_array(&t, "name")?,
             count: field(&t, "count")?,
             dup_fail_mask: field(&t, "dup_fail_mask")?,
+        })
+    }
+}
+
+impl ModKallsymsLayout {
+    pub fn resolve(vm: &Vmlinux) -> Result<ModKallsymsLayout, SymError> {
+        let t = vm.find_struct("mod_kallsyms", Hint::File("kernel/module/kallsyms.c"))?;
+        Ok(ModKallsymsLayout {
+            size: t.size().unwrap_or(0),
+            symtab: t.member_offset("symtab")?,
+            num_symtab: field(&t, "num_symtab")?,
+            strtab: t.member_offset("strtab")?,
+            typetab: opt_field(&t, "typetab").map(|f| f.offset),
+        })
+    }
+}
+
+impl KernelSymbolLayout {
+    pub fn resolve(vm: &Vmlinux) -> Result<KernelSymbolLayout, SymError> {
+        let t = vm.find_struct("kernel_symbol", Hint::File(MAIN_C))?;
+        let prel32 = t.has_member("value_offset");
+        let (value, name) = if prel32 {
+            ("value_offset", "name_offset")
+        } else {
+            ("value", "name")
+        };
+        Ok(KernelSymbolLayout {
+            size: t.size().unwrap_or(0),
+            value: field(&t, value)?,
+            name: field(&t, name)?,
+            prel32,
         })
     }
 }

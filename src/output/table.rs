@@ -1,6 +1,8 @@
 //! Human output: tables that answer the triage question at a glance.
 
-use crate::analysis::{ModuleState, Report, Tracked};
+use crate::analysis::{
+    ModStats, ModtrackReport, ModuleState, Report, Tracked, UnloadTracking, UnloadedTainted,
+};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
 use std::fmt::Write;
 
@@ -112,25 +114,7 @@ pub fn render(r: &Report) -> String {
     let _ = write!(out, "\nUnloaded tainted modules");
     match &r.unloaded_tainted {
         Tracked::Kernel(l) | Tracked::Modtrack(l) => {
-            let src = if matches!(r.unloaded_tainted, Tracked::Kernel(_)) {
-                "the kernel"
-            } else {
-                "modtrack"
-            };
-            if l.is_empty() {
-                let _ = writeln!(out, " (from the {src}): none recorded");
-            } else {
-                let _ = writeln!(out, " (from {src}, newest first)");
-                let mut t = table(&["Module", "Taints", "Unloads"]);
-                for e in l {
-                    t.add_row(vec![
-                        Cell::new(&e.name),
-                        Cell::new(&e.taint_letters),
-                        Cell::new(e.count),
-                    ]);
-                }
-                let _ = writeln!(out, "{t}");
-            }
+            unloaded_list(&mut out, l, source(&r.unloaded_tainted))
         }
         Tracked::NotTracked { reason } => {
             let _ = writeln!(out, ": {reason}");
@@ -152,55 +136,16 @@ pub fn render(r: &Report) -> String {
 
     let _ = write!(out, "\nModule load statistics");
     match &r.stats {
-        Tracked::Kernel(s) | Tracked::Modtrack(s) => {
-            let src = if matches!(r.stats, Tracked::Kernel(_)) {
-                "the kernel"
-            } else {
-                "modtrack"
-            };
-            let _ = writeln!(out, " (from {src})");
-            let failed =
-                s.failed_kreads + s.failed_decompress + s.failed_becoming + s.failed_load_modules;
-            let _ = writeln!(
-                out,
-                "  {} modules loaded since boot, {} loads failed",
-                s.modcount, failed
-            );
-            let _ = writeln!(
-                out,
-                "  failed on: kread {}, decompress {}, becoming {}, load {}",
-                s.failed_kreads, s.failed_decompress, s.failed_becoming, s.failed_load_modules
-            );
-            let _ = writeln!(
-                out,
-                "  memory wasted by failed loads: {}",
-                bytes(s.wasted_bytes())
-            );
-            let _ = writeln!(
-                out,
-                "  total module size {}, text {}",
-                bytes(s.total_mod_size),
-                bytes(s.total_text_size)
-            );
-            if !s.dup_failed.is_empty() {
-                let _ = writeln!(out, "Duplicate failed loads (newest first)");
-                let mut t = table(&["Module", "Times", "Reason"]);
-                for d in &s.dup_failed {
-                    t.add_row(vec![
-                        Cell::new(&d.name),
-                        Cell::new(d.count),
-                        Cell::new(d.reason()),
-                    ]);
-                }
-                let _ = writeln!(out, "{t}");
-            }
-        }
+        Tracked::Kernel(s) | Tracked::Modtrack(s) => stats(&mut out, s, source(&r.stats)),
         Tracked::NotTracked { reason } => {
             let _ = writeln!(out, ": {reason}");
         }
         Tracked::Unreadable { error } => {
             let _ = writeln!(out, ": unreadable: {error}");
         }
+    }
+    if let Some(m) = &r.modtrack {
+        modtrack(&mut out, r, m);
     }
     if !r.warnings.is_empty() {
         let _ = writeln!(out, "\nWarnings ({}):", r.warnings.len());
@@ -209,4 +154,140 @@ pub fn render(r: &Report) -> String {
         }
     }
     out
+}
+
+fn source<T>(t: &Tracked<T>) -> &'static str {
+    match t {
+        Tracked::Kernel(_) => "the kernel",
+        _ => "modtrack",
+    }
+}
+
+fn unloaded_list(out: &mut String, l: &[UnloadedTainted], src: &str) {
+    if l.is_empty() {
+        let _ = writeln!(out, " (from {src}): none recorded");
+    } else {
+        let _ = writeln!(out, " (from {src}, newest first)");
+        let mut t = table(&["Module", "Taints", "Unloads"]);
+        for e in l {
+            t.add_row(vec![
+                Cell::new(&e.name),
+                Cell::new(&e.taint_letters),
+                Cell::new(e.count),
+            ]);
+        }
+        let _ = writeln!(out, "{t}");
+    }
+}
+
+fn stats(out: &mut String, s: &ModStats, src: &str) {
+    let _ = writeln!(out, " (from {src})");
+    // A counter the source did not collect prints as "n/a", not as a measured 0.
+    let v = |name: &str, v: u64| {
+        if s.unavailable.iter().any(|u| u == name) {
+            "n/a".to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    let failed = s.failed_kreads + s.failed_decompress + s.failed_becoming + s.failed_load_modules;
+    let _ = writeln!(
+        out,
+        "  {} modules loaded since {}, {} loads failed",
+        v("modcount", s.modcount),
+        if src == "modtrack" {
+            "modtrack was loaded"
+        } else {
+            "boot"
+        },
+        failed
+    );
+    let _ = writeln!(
+        out,
+        "  failed on: kread {}, decompress {}, becoming {}, load {}",
+        v("failed_kreads", s.failed_kreads),
+        v("failed_decompress", s.failed_decompress),
+        v("failed_becoming", s.failed_becoming),
+        v("failed_load_modules", s.failed_load_modules)
+    );
+    let _ = writeln!(
+        out,
+        "  memory wasted by failed loads: {}",
+        bytes(s.wasted_bytes())
+    );
+    let _ = writeln!(
+        out,
+        "  total module size {}, text {}",
+        bytes(s.total_mod_size),
+        bytes(s.total_text_size)
+    );
+    if !s.unavailable.is_empty() {
+        let _ = writeln!(
+            out,
+            "  not collected by {src}: {}",
+            s.unavailable.join(", ")
+        );
+    }
+    if !s.dup_failed.is_empty() {
+        let _ = writeln!(out, "Duplicate failed loads (from {src}, newest first)");
+        let mut t = table(&["Module", "Times", "Reason"]);
+        for d in &s.dup_failed {
+            t.add_row(vec![
+                Cell::new(&d.name),
+                Cell::new(d.count),
+                Cell::new(d.reason()),
+            ]);
+        }
+        let _ = writeln!(out, "{t}");
+    }
+}
+
+fn modtrack(out: &mut String, r: &Report, m: &ModtrackReport) {
+    let _ = writeln!(
+        out,
+        "\nmodtrack (tracker/): layout version {}, state at {:#x} (found via {}), loaded into {}",
+        m.layout_version, m.state_address, m.found_via, m.release
+    );
+    let _ = writeln!(
+        out,
+        "  attached: {} (flags {:#x})",
+        if m.flag_names.is_empty() {
+            "nothing".into()
+        } else {
+            m.flag_names.join(" ")
+        },
+        m.flags
+    );
+    let unloads = match m.unload_tracking {
+        UnloadTracking::Exact => "exact (module_free tracepoint)",
+        UnloadTracking::Approximate => "approximate (GOING notifier, no tracepoints)",
+        UnloadTracking::None => "not tracked (nothing attached)",
+    };
+    let _ = writeln!(out, "  unloads: {unloads}");
+    let _ = writeln!(
+        out,
+        "  entries dropped (pool full): {} unloaded (capacity {}), {} duplicate (capacity {})",
+        m.unloaded_dropped, m.unloaded_capacity, m.dup_failed_dropped, m.dup_failed_capacity
+    );
+    let _ = writeln!(
+        out,
+        "  loads not classified: {}, probe misses: {}",
+        m.untracked_loads, m.probe_missed
+    );
+    if m.update_in_progress {
+        let _ = writeln!(
+            out,
+            "  UPDATE IN PROGRESS at the crash (seq {} is odd): one count may be one behind",
+            m.seq
+        );
+    }
+    // The kernel tracks too: show modtrack's own view beside it.
+    if matches!(r.unloaded_tainted, Tracked::Kernel(_)) {
+        let _ = write!(out, "modtrack's unloaded tainted modules");
+        unloaded_list(out, &m.unloaded_tainted, "modtrack");
+    }
+    if matches!(r.stats, Tracked::Kernel(_)) {
+        let _ = write!(out, "modtrack's module load statistics");
+        stats(out, &m.stats, "modtrack");
+    }
 }
