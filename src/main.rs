@@ -80,7 +80,7 @@ enum KernelText {
     ProcModules,
     /// /proc/sys/kernel/tainted
     Tainted,
-    /// the `Modules linked in:` lines of an oops
+    /// the `Modules linked in:` lines of an oops (and modtrack's `Unloaded tainted modules:`)
     PrintModules,
     /// modtrack's debugfs modtrack/stats (tracker/ loaded)
     ModtrackStats,
@@ -175,11 +175,7 @@ fn kernel_file(r: &analysis::Report, which: KernelText) -> Result<String, String
             "tainted_mask",
             r.taint.as_ref().map(|t| kernel_text::tainted(t.mask)),
         )?,
-        KernelText::PrintModules => kernel_text::print_modules(
-            &r.modules,
-            r.unloaded_tainted.data().map(|v| v.as_slice()),
-            r.last_unloaded.as_ref(),
-        ),
+        KernelText::PrintModules => kernel_text::oops_modules(r),
         KernelText::ModtrackStats => kernel_text::stats(&modtrack(r)?.stats),
         KernelText::ModtrackUnloadedTainted => {
             kernel_text::unloaded_tainted(&modtrack(r)?.unloaded_tainted)

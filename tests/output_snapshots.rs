@@ -99,6 +99,40 @@ fn report() -> Report {
             name: "modcrash_dual".into(),
             taints: Some("(C)".into()),
         }),
+        modtrack: Some(ModtrackReport {
+            state_address: 0xffffffffc04e8060,
+            module_address: 0xffffffffc04f0800,
+            found_via: "kallsyms".into(),
+            layout_version: 1,
+            release: "6.12.117".into(),
+            seq: 7,
+            update_in_progress: true,
+            flags: 0x6af,
+            flag_names: ["READY", "UNLOAD_TP", "LIVE_NOTIFIER", "LOAD_PROBES", "DUP_EMULATED", "KREAD_PROBES", "DIE_NOTIFIER", "PANIC_NOTIFIER"]
+                .map(String::from)
+                .to_vec(),
+            unload_tracking: UnloadTracking::Exact,
+            unloaded_tainted: vec![
+                UnloadedTainted { name: "modcrash_dual".into(), taints: 0x400, taint_letters: "C".into(), count: 1 },
+                UnloadedTainted { name: "modcrash_hello".into(), taints: 0x1000, taint_letters: "O".into(), count: 3 },
+            ],
+            unloaded_dropped: 3,
+            unloaded_capacity: 256,
+            stats: ModStats {
+                modcount: 13,
+                failed_load_modules: 2,
+                total_mod_size: 262144,
+                total_text_size: 98304,
+                invalid_mod_bytes: 131072,
+                dup_failed: vec![DupFailed { name: "modcrash_slow".into(), count: 2, dup_fail_mask: 2 }],
+                unavailable: vec!["failed_decompress".into(), "invalid_decompress_bytes".into()],
+                ..Default::default()
+            },
+            dup_failed_dropped: 0,
+            dup_failed_capacity: 128,
+            untracked_loads: 1,
+            probe_missed: 0,
+        }),
         warnings: vec![Warning {
             context: "modules".into(),
             message: "module at 0xffffffffc0400040 skipped: excluded".into(),
@@ -160,6 +194,11 @@ fn not_tracked_json_validates() {
     let mut bad = j.clone();
     bad["modules"][0]["base"] = serde_json::json!(12345);
     assert!(!jsonschema::validator_for(&schema).unwrap().is_valid(&bad));
+    // The modtrack object is checked too.
+    let mut bad = serde_json::from_str::<serde_json::Value>(&output::json(&report())).unwrap();
+    assert!(jsonschema::validator_for(&schema).unwrap().is_valid(&bad));
+    bad["modtrack"]["unload_tracking"] = serde_json::json!("sometimes");
+    assert!(!jsonschema::validator_for(&schema).unwrap().is_valid(&bad));
 }
 
 #[test]
@@ -167,12 +206,15 @@ fn kernel_text_outputs() {
     let r = report();
     let s = r.stats.data().unwrap();
     let u = r.unloaded_tainted.data().unwrap();
+    let m = r.modtrack.as_ref().unwrap();
     insta::assert_snapshot!(
         "kernel_text",
         format!(
-            "--- stats\n{}--- unloaded_tainted\n{}--- proc_modules\n{}--- print_modules\n{}",
+            "--- stats\n{}--- unloaded_tainted\n{}--- modtrack stats\n{}--- modtrack unloaded_tainted\n{}--- proc_modules\n{}--- print_modules\n{}",
             kernel_text::stats(s),
             kernel_text::unloaded_tainted(u),
+            kernel_text::stats(&m.stats),
+            kernel_text::unloaded_tainted(&m.unloaded_tainted),
             kernel_text::proc_modules(&r.modules),
             kernel_text::print_modules(&r.modules, Some(u), r.last_unloaded.as_ref())
         )

@@ -2,7 +2,7 @@
 //! `/proc/modules`, `/proc/sys/kernel/tainted`, debugfs `modules/stats` and
 //! `modules/unloaded_tainted`, and the `Modules linked in:` lines of print_modules().
 
-use crate::analysis::{LastUnloaded, LoadedModule, ModStats, ModuleState, UnloadedTainted};
+use crate::analysis::{LastUnloaded, LoadedModule, ModStats, ModuleState, Report, Tracked, UnloadedTainted};
 use std::fmt::Write;
 
 /// `/proc/sys/kernel/tainted`: the mask in decimal.
@@ -182,6 +182,46 @@ pub fn print_modules(
         );
     }
     out.push('\n');
+    out
+}
+
+/// modtrack's oops/panic record (tracker/modtrack_print.c): `Unloaded tainted modules:` then
+/// `" %.56s(%s):%llu"` per entry, a new record started whenever the next entry would not fit in
+/// its 896-byte line buffer. Empty when modtrack recorded nothing (it prints nothing then).
+pub fn modtrack_unloaded_record(list: &[UnloadedTainted]) -> String {
+    const LINE_MAX: usize = 896;
+    if list.is_empty() {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut line = String::from("Unloaded tainted modules:");
+    for e in list {
+        let name: String = String::from_utf8_lossy(&e.name.as_bytes()[..e.name.len().min(56)]).into_owned();
+        let item = format!(" {name}({}):{}", e.taint_letters, e.count);
+        if line.len() + item.len() >= LINE_MAX {
+            out += &line;
+            out.push('\n');
+            line.clear();
+        }
+        line += &item;
+    }
+    out += &line;
+    out.push('\n');
+    out
+}
+
+/// What an oops on this system logs about modules: print_modules() (with the kernel's own
+/// `Unloaded tainted modules:` record where it tracks them), then modtrack's record from its die
+/// notifier when modtrack is loaded and attached to unloads.
+pub fn oops_modules(r: &Report) -> String {
+    let kernel_list = match &r.unloaded_tainted {
+        Tracked::Kernel(l) => Some(l.as_slice()),
+        _ => None,
+    };
+    let mut out = print_modules(&r.modules, kernel_list, r.last_unloaded.as_ref());
+    if let Some(m) = r.modtrack.as_ref().filter(|m| m.unload_tracking != crate::analysis::UnloadTracking::None) {
+        out += &modtrack_unloaded_record(&m.unloaded_tainted);
+    }
     out
 }
 

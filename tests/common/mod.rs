@@ -55,6 +55,10 @@ impl Fixture {
                 .unwrap_or_else(|e| panic!("{}: {e}", self.dir.join(rel).display())),
         )
     }
+    /// Whether the guest ran tracker/'s modtrack (its debugfs files were captured).
+    pub fn has_modtrack(&self) -> bool {
+        self.manifest.expected.contains_key("modtrack_stats")
+    }
     /// The reference (unfiltered QEMU ELF) dump.
     pub fn reference_dump(&self) -> Option<&DumpEntry> {
         self.manifest.dumps.iter().find(|d| d.variant == "qemu-elf")
