@@ -89,7 +89,13 @@ fn json_report_validates_against_the_schema_on_every_scenario() {
             } else {
                 "not_tracked"
             };
-            assert_eq!(j["modtrack"].is_object(), f.has_modtrack(), "{} {}", f.name(), d.variant);
+            assert_eq!(
+                j["modtrack"].is_object(),
+                f.has_modtrack(),
+                "{} {}",
+                f.name(),
+                d.variant
+            );
             assert_eq!(j["unloaded_tainted"]["source"], want_source, "{}", f.name());
             assert_eq!(j["stats"]["source"], want_source, "{}", f.name());
             cases += 1;
@@ -104,7 +110,10 @@ fn json_report_validates_against_the_schema_on_every_scenario() {
 #[test]
 fn stock_kernels_explain_what_is_missing_with_exit_0() {
     let mut cases = 0;
-    for f in fixtures().into_iter().filter(|f| !f.manifest.tracking && !f.has_modtrack()) {
+    for f in fixtures()
+        .into_iter()
+        .filter(|f| !f.manifest.tracking && !f.has_modtrack())
+    {
         let d = f.reference_dump().unwrap();
         let (code, out, err) = modcrash(&[f.dump(d).as_os_str(), f.vmlinux().as_os_str()]);
         assert_eq!(code, 0, "{}: {err}", f.name());

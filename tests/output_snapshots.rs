@@ -108,13 +108,32 @@ fn report() -> Report {
             seq: 7,
             update_in_progress: true,
             flags: 0x6af,
-            flag_names: ["READY", "UNLOAD_TP", "LIVE_NOTIFIER", "LOAD_PROBES", "DUP_EMULATED", "KREAD_PROBES", "DIE_NOTIFIER", "PANIC_NOTIFIER"]
-                .map(String::from)
-                .to_vec(),
+            flag_names: [
+                "READY",
+                "UNLOAD_TP",
+                "LIVE_NOTIFIER",
+                "LOAD_PROBES",
+                "DUP_EMULATED",
+                "KREAD_PROBES",
+                "DIE_NOTIFIER",
+                "PANIC_NOTIFIER",
+            ]
+            .map(String::from)
+            .to_vec(),
             unload_tracking: UnloadTracking::Exact,
             unloaded_tainted: vec![
-                UnloadedTainted { name: "modcrash_dual".into(), taints: 0x400, taint_letters: "C".into(), count: 1 },
-                UnloadedTainted { name: "modcrash_hello".into(), taints: 0x1000, taint_letters: "O".into(), count: 3 },
+                UnloadedTainted {
+                    name: "modcrash_dual".into(),
+                    taints: 0x400,
+                    taint_letters: "C".into(),
+                    count: 1,
+                },
+                UnloadedTainted {
+                    name: "modcrash_hello".into(),
+                    taints: 0x1000,
+                    taint_letters: "O".into(),
+                    count: 3,
+                },
             ],
             unloaded_dropped: 3,
             unloaded_capacity: 256,
@@ -124,8 +143,15 @@ fn report() -> Report {
                 total_mod_size: 262144,
                 total_text_size: 98304,
                 invalid_mod_bytes: 131072,
-                dup_failed: vec![DupFailed { name: "modcrash_slow".into(), count: 2, dup_fail_mask: 2 }],
-                unavailable: vec!["failed_decompress".into(), "invalid_decompress_bytes".into()],
+                dup_failed: vec![DupFailed {
+                    name: "modcrash_slow".into(),
+                    count: 2,
+                    dup_fail_mask: 2,
+                }],
+                unavailable: vec![
+                    "failed_decompress".into(),
+                    "invalid_decompress_bytes".into(),
+                ],
                 ..Default::default()
             },
             dup_failed_dropped: 0,

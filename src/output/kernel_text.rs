@@ -2,7 +2,9 @@
 //! `/proc/modules`, `/proc/sys/kernel/tainted`, debugfs `modules/stats` and
 //! `modules/unloaded_tainted`, and the `Modules linked in:` lines of print_modules().
 
-use crate::analysis::{LastUnloaded, LoadedModule, ModStats, ModuleState, Report, Tracked, UnloadedTainted};
+use crate::analysis::{
+    LastUnloaded, LoadedModule, ModStats, ModuleState, Report, Tracked, UnloadedTainted,
+};
 use std::fmt::Write;
 
 /// `/proc/sys/kernel/tainted`: the mask in decimal.
@@ -196,7 +198,8 @@ pub fn modtrack_unloaded_record(list: &[UnloadedTainted]) -> String {
     let mut out = String::new();
     let mut line = String::from("Unloaded tainted modules:");
     for e in list {
-        let name: String = String::from_utf8_lossy(&e.name.as_bytes()[..e.name.len().min(56)]).into_owned();
+        let name: String =
+            String::from_utf8_lossy(&e.name.as_bytes()[..e.name.len().min(56)]).into_owned();
         let item = format!(" {name}({}):{}", e.taint_letters, e.count);
         if line.len() + item.len() >= LINE_MAX {
             out += &line;
@@ -219,7 +222,11 @@ pub fn oops_modules(r: &Report) -> String {
         _ => None,
     };
     let mut out = print_modules(&r.modules, kernel_list, r.last_unloaded.as_ref());
-    if let Some(m) = r.modtrack.as_ref().filter(|m| m.unload_tracking != crate::analysis::UnloadTracking::None) {
+    if let Some(m) = r
+        .modtrack
+        .as_ref()
+        .filter(|m| m.unload_tracking != crate::analysis::UnloadTracking::None)
+    {
         out += &modtrack_unloaded_record(&m.unloaded_tainted);
     }
     out
