@@ -351,6 +351,27 @@ fn a_damaged_modtrack_state_gives_warnings_naming_the_address() {
         );
         cases += 2;
 
+        // Without mod->kallsyms (as on a kernel without KALLSYMS_ALL, where a data symbol is
+        // not kept), the exported symbol is found instead, with the same result.
+        let l = modcrash::kernel::layout::ModuleLayout::resolve(&vm).unwrap();
+        let ks = m.module_address + l.kallsyms.expect("struct module.kallsyms");
+        let r = run(
+            vec![],
+            (0..8).map(|i| (pa_of(&dump, &vm, ks + i), 0u8)).collect(),
+        );
+        let e = r
+            .modtrack
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: {:?}", f.name(), r.warnings));
+        assert_eq!(e.found_via, "exports", "{}", f.name());
+        assert_eq!(
+            (e.state_address, &e.stats, &e.unloaded_tainted),
+            (state, &m.stats, &m.unloaded_tainted),
+            "{}",
+            f.name()
+        );
+        cases += 1;
+
         // A whole page of unused pool (the duplicate pool's tail, past its used entries) that a
         // filter dropped as all-zero reads as zeros: same result, no warning. (The state's last
         // page is shared with other module data, so take the one before it.)

@@ -649,68 +649,69 @@ fn find_in_kallsyms(
     Ok(None)
 }
 
-/// `modtrack_state` in the module's exports (`mod->syms`, EXPORT_SYMBOL_GPL).
+/// `modtrack_state` in the module's exports (EXPORT_SYMBOL_GPL: `mod->gpl_syms` where the kernel
+/// keeps GPL exports apart, and `mod->syms`).
 fn find_in_exports(
     k: &Kernel<'_>,
     mem: &KernelMem<'_>,
     l: &ModuleLayout,
     module: Va,
 ) -> Result<Option<Located>, String> {
-    let (Some(syms), Some(num)) = (l.syms, l.num_syms) else {
+    let tables: Vec<_> = [
+        (l.gpl_syms, l.num_gpl_syms, "gpl_syms"),
+        (l.syms, l.num_syms, "syms"),
+    ]
+    .into_iter()
+    .filter_map(|(p, n, what)| Some((p?, n?, what)))
+    .collect();
+    if tables.is_empty() {
         return Err("struct module has no syms/num_syms".into());
-    };
+    }
     let sl =
         KernelSymbolLayout::resolve(k.vmlinux).map_err(|e| format!("struct kernel_symbol: {e}"))?;
-    let base = mem
-        .u64(module.wrapping_add(syms), "module.syms")
-        .map_err(|e| e.to_string())?;
-    let n = mem
-        .int(
-            module.wrapping_add(num.offset),
-            num.size,
-            false,
-            "module.num_syms",
-        )
-        .map_err(|e| e.to_string())? as u64;
-    if n > MAX_EXPORTS || sl.size == 0 {
-        return Err(format!("num_syms {n} is implausible"));
+    if sl.size == 0 {
+        return Err("struct kernel_symbol has no size".into());
     }
-    if n == 0 || base == 0 {
-        return Ok(None);
-    }
-    let tab = mem
-        .read_vec(Va(base), (n * sl.size) as usize, "module exports")
-        .map_err(|e| e.to_string())?;
     let want = format!("{STATE_SYMBOL}\0");
-    for i in 0..n {
-        let at = Va(base).wrapping_add(i * sl.size);
-        let e = &tab[(i * sl.size) as usize..((i + 1) * sl.size) as usize];
-        let get = |f: crate::kernel::layout::Field| -> u64 {
-            let v = super::read::int(
-                e,
-                crate::kernel::layout::Field {
-                    signed: sl.prel32 || f.signed,
-                    ..f
-                },
-            );
-            if sl.prel32 {
-                // PREL32: relative to the field's own address.
-                at.wrapping_add(f.offset).0.wrapping_add(v as u64)
-            } else {
-                v as u64
+    for (syms, num, what) in tables {
+        let base = mem
+            .u64(module.wrapping_add(syms), what)
+            .map_err(|e| e.to_string())?;
+        let n = mem
+            .int(module.wrapping_add(num.offset), num.size, false, what)
+            .map_err(|e| e.to_string())? as u64;
+        if n > MAX_EXPORTS {
+            return Err(format!("module.{what}: {n} exports is implausible"));
+        }
+        if n == 0 || base == 0 {
+            continue;
+        }
+        let tab = mem
+            .read_vec(Va(base), (n * sl.size) as usize, "module exports")
+            .map_err(|e| e.to_string())?;
+        for (i, e) in tab.chunks_exact(sl.size as usize).enumerate() {
+            let at = Va(base).wrapping_add(i as u64 * sl.size);
+            let get = |f: crate::kernel::layout::Field| -> u64 {
+                if sl.prel32 {
+                    // PREL32: a signed offset from the field's own address.
+                    let v = super::read::int(e, crate::kernel::layout::Field { signed: true, ..f });
+                    at.wrapping_add(f.offset).0.wrapping_add(v as u64)
+                } else {
+                    super::read::uint(e, f)
+                }
+            };
+            let name = get(sl.name);
+            if mem
+                .read_vec(Va(name), want.len(), "export name")
+                .map(|b| b == want.as_bytes())
+                .unwrap_or(false)
+            {
+                return Ok(Some(Located {
+                    va: Va(get(sl.value)),
+                    size: None,
+                    via: "exports",
+                }));
             }
-        };
-        let name = get(sl.name);
-        if mem
-            .read_vec(Va(name), want.len(), "export name")
-            .map(|b| b == want.as_bytes())
-            .unwrap_or(false)
-        {
-            return Ok(Some(Located {
-                va: Va(get(sl.value)),
-                size: None,
-                via: "exports",
-            }));
         }
     }
     Ok(None)

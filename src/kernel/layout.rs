@@ -89,6 +89,10 @@ pub struct ModuleLayout {
     /// `const struct kernel_symbol *syms` and `unsigned int num_syms`: the module's exports.
     pub syms: Option<u64>,
     pub num_syms: Option<Field>,
+    /// `gpl_syms`/`num_gpl_syms`: EXPORT_SYMBOL_GPL exports (their own section up to 6.x; later
+    /// kernels mark GPL-ness per symbol and keep one table).
+    pub gpl_syms: Option<u64>,
+    pub num_gpl_syms: Option<Field>,
     /// sizeof(struct module).
     pub size: u64,
     /// MODULE_STATE_* enumerators.
@@ -214,6 +218,8 @@ impl ModuleLayout {
             kallsyms: opt_field(&t, "kallsyms").map(|f| f.offset),
             syms: opt_field(&t, "syms").map(|f| f.offset),
             num_syms: opt_field(&t, "num_syms"),
+            gpl_syms: opt_field(&t, "gpl_syms").map(|f| f.offset),
+            num_gpl_syms: opt_field(&t, "num_gpl_syms"),
             size: t.size().unwrap_or(0),
             state_live: e("MODULE_STATE_LIVE")?,
             state_coming: e("MODULE_STATE_COMING")?,
