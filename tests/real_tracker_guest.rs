@@ -52,11 +52,20 @@ fn oops_log_has_modtracks_unloaded_tainted_line() {
         let vm = Vmlinux::open(f.vmlinux()).unwrap();
         let dump = Dump::open(f.dump(f.reference_dump().unwrap())).unwrap();
         let r = analysis::report(&Kernel::new(&dump, dump.vmcoreinfo(), &vm, false).unwrap());
-        let list = r.unloaded_tainted.data().expect("unloaded tainted modules (from modtrack)");
+        let list = r
+            .unloaded_tainted
+            .data()
+            .expect("unloaded tainted modules (from modtrack)");
         let want = kernel_text::print_modules(&r.modules, Some(list), None);
-        let want = want.lines().nth(1).expect("an Unloaded tainted modules: line");
+        let want = want
+            .lines()
+            .nth(1)
+            .expect("an Unloaded tainted modules: line");
         // dmesg prefixes each record with a timestamp: "[    5.123456] text".
-        let found = log.lines().map(|l| l.split_once("] ").map(|(_, t)| t).unwrap_or(l)).any(|t| t == want);
+        let found = log
+            .lines()
+            .map(|l| l.split_once("] ").map(|(_, t)| t).unwrap_or(l))
+            .any(|t| t == want);
         assert!(found, "{}: no {want:?} in the oops log:\n{log}", f.name());
         cases += 1;
     }

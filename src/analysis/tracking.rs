@@ -99,10 +99,9 @@ pub fn last_unloaded(k: &Kernel<'_>, warnings: &mut Vec<Warning>) -> Option<Last
     let read = |off: u64, len: u64, what: &str| {
         mem.c_array_str(va.wrapping_add(off), len.min(256) as usize, what)
     };
-    let r = if let Some(c) = ty.composite() {
+    let r = if ty.composite().is_some() {
         let name = ty.member("name").map(|m| (m.offset, m.size.unwrap_or(0)));
         let taints = ty.member("taints").map(|m| (m.offset, m.size.unwrap_or(0)));
-        let _ = c;
         match (name, taints) {
             (Ok((no, nl)), Ok((to, tl))) => {
                 read(no, nl, "last_unloaded_module.name").and_then(|n| {
