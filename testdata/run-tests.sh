@@ -12,7 +12,7 @@ make -s -C tracker/test/userspace check
 bash testdata/dkms-check.sh
 log "running cargo test --release"
 export MODCRASH_CASE_LOG; MODCRASH_CASE_LOG=$(mktemp)
-cargo test --release 2>&1 | tee "$MODCRASH_CASE_LOG.out"
+cargo test --release --no-fail-fast 2>&1 | tee "$MODCRASH_CASE_LOG.out"
 # Every test that calls record_cases() must have logged a positive count.
 fail=0
 for t in $(grep -rhoE 'record_cases\("[a-z0-9_]+"' tests | sed 's/.*("//; s/"$//' | sort -u); do
