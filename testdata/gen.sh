@@ -18,15 +18,14 @@ T0=$(date +%s)
 SCENARIO_TABLE="
 deb61-nokaslr|debian:6.1.0-56-cloud-amd64:6.1.192-2|nokaslr|
 deb61-kaslr|debian:6.1.0-56-cloud-amd64:6.1.192-2||
-deb612-kaslr|debian:6.12.117+deb12-cloud-amd64:6.12.117-1~deb12u1||
-upstream-kaslr|upstream|qemu_fw_cfg.ioport=12@0x510:0:1:4|
-upstream-la57|upstream|qemu_fw_cfg.ioport=12@0x510:0:1:4|qemu64,+la57
 deb61-modtrack|debian:6.1.0-56-cloud-amd64:6.1.192-2|modcrash.modtrack|
+deb612-kaslr|debian:6.12.117+deb12-cloud-amd64:6.12.117-1~deb12u1||
 deb612-modtrack|debian:6.12.117+deb12-cloud-amd64:6.12.117-1~deb12u1|modcrash.modtrack|
-upstream-modtrack|upstream|qemu_fw_cfg.ioport=12@0x510:0:1:4 modcrash.modtrack|
 deb612-stress|debian:6.12.117+deb12-cloud-amd64:6.12.117-1~deb12u1|modcrash.modtrack modcrash.stress|
 deb612-oops|debian:6.12.117+deb12-cloud-amd64:6.12.117-1~deb12u1|modcrash.modtrack modcrash.oops|
-"
+upstream-kaslr|upstream|qemu_fw_cfg.ioport=12@0x510:0:1:4|
+upstream-la57|upstream|qemu_fw_cfg.ioport=12@0x510:0:1:4|qemu64,+la57
+upstream-modtrack|upstream|qemu_fw_cfg.ioport=12@0x510:0:1:4 modcrash.modtrack|"
 all_scenarios() { echo "$SCENARIO_TABLE" | awk -F'|' 'NF>1{print $1}'; }
 SCENARIOS=${*:-$(all_scenarios)}
 
@@ -86,8 +85,11 @@ kit_upstream() {
 	KIT_ID="upstream-$(basename "$o")"
 }
 
-# kit_for KERNELSPEC: sets KIT_* and builds the test modules and the initramfs for that kernel.
+# kit_for KERNELSPEC: sets KIT_* and builds the test modules and the initramfs for that kernel
+# (once per run: the table lists scenarios grouped by kernel).
+KIT_FOR=""
 kit_for() {
+	[ "$KIT_FOR" = "$1" ] && return 0
 	case $1 in
 	debian:*) IFS=: read -r _ kver pkgver <<<"$1"; kit_debian "$kver" "$pkgver";;
 	upstream) kit_upstream;;
@@ -113,13 +115,17 @@ kit_for() {
 	cp -r "$KIT_MODTRACK" "$ird/modules/modtrack"
 	cp "$here/guest/init" "$ird/init"
 	[ "$(id -u)" = 0 ] && mknod -m 600 "$ird/dev/console" c 5 1
-	(cd "$ird" && find . -print0 | sort -z | cpio --null -o -H newc --owner 0:0 --quiet | gzip -9n) > "$ird.cpio.gz"
+	# Reproducible: fixed mtimes, no inode/device numbers, no gzip timestamp. The scenario keys
+	# depend on these bytes, so a warm re-run regenerates nothing.
+	find "$ird" -exec touch -h -d @0 {} +
+	(cd "$ird" && find . -print0 | sort -z | cpio --null -o -H newc --reproducible --owner 0:0 --quiet | gzip -9n) > "$ird.cpio.gz"
 	# Named by content, so that generators run from two checkouts never overwrite each other's.
 	KIT_INITRD=$MODCRASH_CACHE/initramfs-$KIT_ID-$(sha256sum < "$ird.cpio.gz" | cut -c1-16).cpio.gz
 	mv "$ird.cpio.gz" "$KIT_INITRD"
 	rm -rf "$ird"
 	# what a scenario's cache key depends on
 	KIT_KEY=$( (echo "$KIT_ID"; sha256sum "$KIT_VMLINUZ" "$KIT_INITRD" | cut -d' ' -f1) | sha256sum | cut -c1-16)
+	KIT_FOR=$1
 }
 
 # ---------------------------------------------------------------- scenarios
