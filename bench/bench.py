@@ -37,14 +37,33 @@ def log(msg):
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def busy():
-    """Processes that would disturb a measurement (the test bed's kernel build and QEMU)."""
-    n = {}
+def _cpu_ticks(pid):
+    try:
+        f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return int(f[11]) + int(f[12])  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def busy(sample=1.0):
+    """cc1 / qemu-system processes that are using CPU (the test bed's kernel build and QEMU
+    boots): {name: count}. A process asleep in the sample (e.g. a QEMU left waiting) does not
+    disturb a measurement and is not counted."""
+    pids = {}
     for name in ("cc1", "qemu-system"):
-        r = subprocess.run(["pgrep", "-c", name], capture_output=True, text=True)
-        c = int(r.stdout.strip() or 0)
-        if c:
-            n[name] = c
+        r = subprocess.run(["pgrep", name], capture_output=True, text=True)
+        for pid in r.stdout.split():
+            pids[pid] = name
+    if not pids:
+        return {}
+    before = {p: _cpu_ticks(p) for p in pids}
+    time.sleep(sample)
+    n = {}
+    hz = os.sysconf("SC_CLK_TCK")
+    for p, name in pids.items():
+        a, b = before[p], _cpu_ticks(p)
+        if a is not None and b is not None and (b - a) / hz > 0.02 * sample:
+            n[name] = n.get(name, 0) + 1
     return n
 
 
@@ -209,6 +228,7 @@ def machine(args, tools):
     return [
         f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
         f"- machine: {os.cpu_count()} CPUs ({cpu}), {mem} RAM, Linux {platform.release()}",
+        "- load average (1/5/15 min) at start: " + " / ".join(f"{x:.2f}" for x in os.getloadavg()),
         f"- tools: {'; '.join(f'{k}: {x}' for k, x in v.items())} (modcrash at {git})",
         f"- runs: {args.runs} per dump for modcrash and drgn, {args.crash_runs} for crash, "
         f"after one untimed warm-up each; tools alternate within each round",
@@ -337,6 +357,7 @@ def main():
                f"Over the {len(verdict)} Debian dumps drgn can open, the smallest ratios are "
                f"{w:.1f}× (wall, median) and {r:.1f}× (peak RSS): target "
                f"{'met' if met else 'NOT met'}.", ""]
+    md += ["load average (1/5/15 min) at the end: " + " / ".join(f"{x:.2f}" for x in os.getloadavg()), ""]
     text = "\n".join(md)
     print(text)
     if args.out:
