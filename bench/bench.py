@@ -329,9 +329,10 @@ def main():
         if args.sparse == sc and "md-c-d31" in by_variant:
             sp = os.path.join(CACHE, "bench", f"{sc}.md-c-d31.sparse-1tib.kdump")
             src = os.path.join(d, by_variant["md-c-d31"]["file"])
-            if not os.path.exists(sp) or os.path.getmtime(sp) < os.path.getmtime(src):
+            ex = os.path.join(ROOT, "target/release/examples/sparse_rewrite")
+            if not os.path.exists(sp) or os.path.getmtime(sp) < max(os.path.getmtime(src),
+                                                                    os.path.getmtime(ex)):
                 os.makedirs(os.path.dirname(sp), exist_ok=True)
-                ex = os.path.join(ROOT, "target/release/examples/sparse_rewrite")
                 subprocess.run([ex, src, sp], check=True, stdout=sys.stderr)
             dumps.append(("md-c-d31 re-written to span 1 TiB", sp))
         for v, path in dumps:

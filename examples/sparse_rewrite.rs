@@ -10,6 +10,23 @@ use modcrash::dump::{Dump, PageState};
 use modcrash::synth::{self, Compression, Page, Spec};
 use std::time::Instant;
 
+/// Largest write(2). The page cache keeps a file in folios about as large as the writes that
+/// filled it, and recent kernels map a whole folio on a fault: a file written in 1 MiB writes shows
+/// about 7 MB more RSS in a reader than the same bytes written in 64 KiB writes (measured on
+/// Linux 6.18), for identical work. Small writes keep the copy comparable to makedumpfile's output.
+const WRITE_CHUNK: usize = 64 << 10;
+
+struct Chunked(std::fs::File);
+
+impl std::io::Write for Chunked {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(&buf[..buf.len().min(WRITE_CHUNK)])
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut span_tib = 1u64;
@@ -58,7 +75,7 @@ fn main() {
     let in_info = d.info();
     let n = spec.pages.len();
     let f = std::fs::File::create(output).unwrap_or_else(|e| panic!("create {output}: {e}"));
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+    let mut w = std::io::BufWriter::with_capacity(WRITE_CHUNK, Chunked(f));
     let size = synth::write_kdump(&spec, &mut w).expect("write");
     std::io::Write::flush(&mut w).expect("flush");
     println!(
