@@ -172,6 +172,8 @@ def bench_dump(args, tools, dump, vmlinux):
             log(f"  {t}: fails: {res[t]['fail']}")
     rounds = max([runs[t] for t in live] or [0])
     for i in range(rounds):
+        if not live:
+            break
         order = live[i % len(live):] + live[:i % len(live)]
         for t in order:
             if len(res[t]["samples"]) >= runs[t]:
@@ -339,6 +341,10 @@ def main():
             if args.wait_idle > 0 and busy():
                 wait_idle(args.wait_idle)
             size = os.path.getsize(path)
+            want = by_variant.get(v, {}).get("size")
+            if want is not None and want != size:
+                sys.exit(f"bench: {path} is {size} bytes, its manifest says {want}: the test bed "
+                         "is rewriting it (testdata/gen.sh running?); rerun when it is done")
             log(f"{sc} {v} ({human(size)})")
             res = bench_dump(args, tools, path, vmlinux)
             raw[f"{sc}/{v}"] = {"file": path, "size": size, "results": res}
