@@ -247,7 +247,8 @@ def cell(r):
     if "fail" in r:
         return f"fails ({fmt_t(r['wall'])}): `{r['fail'].replace('|', '/')}`", "–"
     s = r["ok"]
-    return (f"**{fmt_t(s['median'])}** ({fmt_t(s['min'])}–{fmt_t(s['max'])})",
+    noisy = " (noisy)" if s["max"] > 3 * s["median"] else ""
+    return (f"**{fmt_t(s['median'])}** ({fmt_t(s['min'])}–{fmt_t(s['max'])}){noisy}",
             f"{s['rss_kib'] / 1024:.0f} MiB")
 
 
