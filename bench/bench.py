@@ -343,9 +343,21 @@ def main():
                 wait_idle(args.wait_idle)
             size = os.path.getsize(path)
             want = by_variant.get(v, {}).get("size")
-            if want is not None and want != size:
-                sys.exit(f"bench: {path} is {size} bytes, its manifest says {want}: the test bed "
-                         "is rewriting it (testdata/gen.sh running?); rerun when it is done")
+            t0 = time.time()
+            while want is not None and want != size:  # the test bed is rewriting the scenario
+                if time.time() - t0 > max(args.wait_idle, 60):
+                    sys.exit(f"bench: {path} is {size} bytes, its manifest says {want}")
+                log(f"{path}: {size} bytes, manifest says {want}: waiting for testdata/gen.sh")
+                time.sleep(30)
+                try:
+                    man = json.load(open(os.path.join(d, "manifest.json")))
+                    by_variant = {x["variant"]: x for x in man["dumps"]}
+                    want = by_variant.get(v, {}).get("size")
+                    size = os.path.getsize(path)
+                except (OSError, ValueError):
+                    pass
+            if args.wait_idle > 0 and busy():
+                wait_idle(args.wait_idle)
             log(f"{sc} {v} ({human(size)})")
             res = bench_dump(args, tools, path, vmlinux)
             raw[f"{sc}/{v}"] = {"file": path, "size": size, "results": res}
