@@ -34,7 +34,10 @@ fn main() {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "--span-tib" {
-            span_tib = it.next().and_then(|v| v.parse().ok()).expect("--span-tib N");
+            span_tib = it
+                .next()
+                .and_then(|v| v.parse().ok())
+                .expect("--span-tib N");
         } else {
             files.push(a.clone());
         }
@@ -50,7 +53,11 @@ fn main() {
     let mut spec = Spec::new(ps as u32, max_pfn);
     spec.compression = Compression::Zlib;
     let vi = d.vmcoreinfo().expect("the input has no VMCOREINFO");
-    let text: String = vi.entries().iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    let text: String = vi
+        .entries()
+        .iter()
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect();
     spec.release = vi.osrelease().unwrap_or("").to_string();
     spec.vmcoreinfo = Some(text);
     let mut buf = vec![0u8; ps as usize];

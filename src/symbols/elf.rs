@@ -143,7 +143,11 @@ fn name_hash(strtab: &[u8], off: usize) -> u32 {
     let mut h = 0x243f_6a88_85a3_08d3u64;
     let mut ended = false;
     for c in w.chunks_exact(8) {
-        let mut x = if ended { 0 } else { u64::from_le_bytes(c.try_into().unwrap_or([0; 8])) };
+        let mut x = if ended {
+            0
+        } else {
+            u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))
+        };
         // Lowest zero byte (exact for the lowest one): keep only the bytes before it.
         let z = x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080;
         if z != 0 {
@@ -501,7 +505,13 @@ mod hash_tests {
         assert!(long.len() > HASH_PREFIX);
         let mut strtab = vec![0u8];
         let mut offs = Vec::new();
-        for n in ["modules", "exactly_24_bytes_long_xx", "x", long, "tainted_mask"] {
+        for n in [
+            "modules",
+            "exactly_24_bytes_long_xx",
+            "x",
+            long,
+            "tainted_mask",
+        ] {
             offs.push((strtab.len(), n));
             strtab.extend_from_slice(n.as_bytes());
             strtab.push(0);
