@@ -191,15 +191,24 @@ pub(crate) struct DwarfData {
 /// Does `unit_name` (a path such as "kernel/module/main.c" or "/build/x/kernel/module/main.c")
 /// end with `hint` at a path-component boundary?
 pub(crate) fn path_matches(unit_name: &str, hint: &str) -> bool {
-    let hint = hint.trim_start_matches("./");
+    let hint = trim_dot_slash(hint);
     if hint.is_empty() {
         return false;
     }
-    let unit_name = unit_name.trim_start_matches("./");
+    let unit_name = trim_dot_slash(unit_name);
     if unit_name == hint {
         return true;
     }
     unit_name.ends_with(hint) && unit_name.as_bytes()[unit_name.len() - hint.len() - 1] == b'/'
+}
+
+/// `s` without leading "./" components. Same as `trim_start_matches("./")`, without building a
+/// substring searcher per call (this runs once per unit for every hinted lookup: 2,000+ units).
+fn trim_dot_slash(mut s: &str) -> &str {
+    while let Some(rest) = s.strip_prefix("./") {
+        s = rest;
+    }
+    s
 }
 
 pub(crate) fn basename(path: &str) -> &str {
