@@ -13,6 +13,9 @@ mkdir -p "$FIXTURES"
 FORCE=${FORCE:-0}
 MEM=${MEM:-256M}
 T0=$(date +%s)
+# A generator that fails half-way must not leave a daemonized QEMU behind.
+QEMU_PID=""
+trap '[ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null; true' EXIT
 
 # name | kernel | extra cmdline | QEMU -cpu
 SCENARIO_TABLE="
@@ -166,6 +169,7 @@ boot_and_dump() {
 		-serial "file:$D/console.log" -serial "file:$D/oracle.log" -monitor none \
 		-qmp "unix:$sock,server=on,wait=off" -pidfile "$sockdir/qemu.pid" -daemonize
 	local qpid; qpid=$(cat "$sockdir/qemu.pid") i=0
+	QEMU_PID=$qpid
 	until grep -q MODCRASH-DONE "$D/oracle.log" 2>/dev/null && grep -q MODCRASH-READY "$D/console.log"; do
 		if ! kill -0 "$qpid" 2>/dev/null; then tail -30 "$D/console.log" >&2; die "[$name] QEMU exited before the guest was ready"; fi
 		i=$((i + 1)); if [ $i -gt 6000 ]; then kill "$qpid"; tail -30 "$D/console.log" >&2; die "[$name] guest not ready after 600 s"; fi
@@ -185,6 +189,7 @@ boot_and_dump() {
 	python3 "$here/tools/qmp.py" "$sock" '{"execute":"quit"}' >/dev/null || true
 	for i in $(seq 50); do kill -0 "$qpid" 2>/dev/null || break; sleep 0.1; done
 	kill "$qpid" 2>/dev/null || true
+	QEMU_PID=""
 	rm -rf "$sockdir"
 	chmod 0644 "$D"/vmcore.* "$D"/*.log
 	python3 "$here/tools/vmcoreinfo.py" "$D/vmcore.elf" > "$D/vmcoreinfo.txt" || die "[$name] no VMCOREINFO note in the ELF dump"
