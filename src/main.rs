@@ -112,7 +112,6 @@ fn main() -> ExitCode {
         vmcore,
         OpenOptions {
             zero_excluded: cli.zero_excluded,
-            ..Default::default()
         },
     ) {
         Ok(d) => d,

@@ -28,6 +28,9 @@ impl Buf {
     pub fn len(&self) -> usize {
         self.0.len()
     }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// ELF notes, 4-byte aligned: namesz, descsz, type, name+NUL, desc.
