@@ -4,48 +4,12 @@
 
 mod common;
 
-use common::{fixtures, record_cases, Fixture};
-use modcrash::addr::Pa;
+use common::{fixtures, record_cases, Fixture, Tampered};
 use modcrash::analysis;
 use modcrash::dump::Dump;
 use modcrash::kernel::{Kernel, KernelError};
-use modcrash::memory::{FaultKind, MemFault, PhysMem};
+
 use modcrash::symbols::Vmlinux;
-use std::collections::HashMap;
-
-/// A real dump with some pages excluded and some 8-byte words overwritten.
-struct Tampered<'a> {
-    inner: &'a Dump,
-    excluded_pages: Vec<u64>,
-    patches: HashMap<u64, u64>,
-}
-
-impl PhysMem for Tampered<'_> {
-    fn read_phys(&self, pa: Pa, buf: &mut [u8]) -> Result<(), MemFault> {
-        let (start, end) = (pa.0, pa.0 + buf.len() as u64);
-        if let Some(&p) = self
-            .excluded_pages
-            .iter()
-            .find(|&&p| start < p + 4096 && end > p)
-        {
-            return Err(MemFault {
-                kind: FaultKind::Excluded,
-                pa: Pa(p.max(start)),
-                file_offset: None,
-            });
-        }
-        self.inner.read_phys(pa, buf)?;
-        for (&at, &v) in &self.patches {
-            for (i, b) in v.to_le_bytes().iter().enumerate() {
-                let a = at + i as u64;
-                if a >= start && a < end {
-                    buf[(a - start) as usize] = *b;
-                }
-            }
-        }
-        Ok(())
-    }
-}
 
 fn open(f: &Fixture) -> (Dump, Vmlinux) {
     let d = f.reference_dump().expect("qemu-elf dump");
@@ -102,11 +66,8 @@ fn excluded_module_page_gives_partial_results_and_a_warning() {
             .xlat
             .translate(&dump, modcrash::addr::Va(victim.address))
             .unwrap();
-        let t = Tampered {
-            inner: &dump,
-            excluded_pages: vec![pa.0 & !0xfff],
-            patches: HashMap::new(),
-        };
+        let mut t = Tampered::new(&dump);
+        t.excluded_pages.push(pa.0 & !0xfff);
         let k2 = Kernel::new(&t, dump.vmcoreinfo(), &vm, false).unwrap();
         let r = analysis::report(&k2);
         assert!(!r.warnings.is_empty(), "{}: no warning", f.name());
@@ -151,11 +112,8 @@ fn corrupted_module_list_is_detected() {
         let pa_of = |va: modcrash::addr::Va| k.xlat.translate(&dump, va).unwrap().0 .0;
         // 1. A broken prev pointer on the second module.
         let second = node(&full.modules[1]);
-        let t = Tampered {
-            inner: &dump,
-            excluded_pages: vec![],
-            patches: HashMap::from([(pa_of(second) + 8, 0xdead_beef)]),
-        };
+        let mut t = Tampered::new(&dump);
+        t.patch_u64(pa_of(second) + 8, 0xdead_beef);
         let r = analysis::report(&Kernel::new(&t, dump.vmcoreinfo(), &vm, false).unwrap());
         let w = format!("{:?}", r.warnings);
         assert!(
@@ -166,11 +124,9 @@ fn corrupted_module_list_is_detected() {
         assert_eq!(r.modules.len(), 1, "{}", f.name());
         // 2. A cycle: the third module's next points back at the second (prev made consistent).
         let third = node(&full.modules[2]);
-        let t = Tampered {
-            inner: &dump,
-            excluded_pages: vec![],
-            patches: HashMap::from([(pa_of(third), second.0), (pa_of(second) + 8, third.0)]),
-        };
+        let mut t = Tampered::new(&dump);
+        t.patch_u64(pa_of(third), second.0);
+        t.patch_u64(pa_of(second) + 8, third.0);
         let r = analysis::report(&Kernel::new(&t, dump.vmcoreinfo(), &vm, false).unwrap());
         let w = format!("{:?}", r.warnings);
         assert!(

@@ -7,12 +7,12 @@
 
 mod common;
 
-use common::{assert_text_eq, fixtures, record_cases, Fixture};
-use modcrash::addr::{Pa, Va};
+use common::{assert_text_eq, fixtures, record_cases, Fixture, Tampered};
+use modcrash::addr::Va;
 use modcrash::analysis::{self, Report, Tracked};
 use modcrash::dump::Dump;
 use modcrash::kernel::Kernel;
-use modcrash::memory::{FaultKind, MemFault, PhysMem};
+use modcrash::memory::PhysMem;
 use modcrash::output::kernel_text;
 use modcrash::symbols::Vmlinux;
 use std::collections::{BTreeMap, HashMap};
@@ -205,37 +205,6 @@ fn modtrack_agrees_with_the_kernels_own_tracking() {
         }
     }
     record_cases("modtrack_agrees_with_the_kernels_own_tracking", cases);
-}
-
-/// A real dump with some pages excluded and some bytes overwritten.
-struct Tampered<'a> {
-    inner: &'a Dump,
-    excluded_pages: Vec<u64>,
-    patches: HashMap<u64, u8>,
-}
-
-impl PhysMem for Tampered<'_> {
-    fn read_phys(&self, pa: Pa, buf: &mut [u8]) -> Result<(), MemFault> {
-        let (start, end) = (pa.0, pa.0 + buf.len() as u64);
-        if let Some(&p) = self
-            .excluded_pages
-            .iter()
-            .find(|&&p| start < p + 4096 && end > p)
-        {
-            return Err(MemFault {
-                kind: FaultKind::Excluded,
-                pa: Pa(p.max(start)),
-                file_offset: None,
-            });
-        }
-        self.inner.read_phys(pa, buf)?;
-        for (&a, &v) in &self.patches {
-            if a >= start && a < end {
-                buf[(a - start) as usize] = v;
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Physical address of a state byte (module memory is vmalloc'd: translate each one).

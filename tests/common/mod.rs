@@ -3,6 +3,8 @@
 //! text against them.
 #![allow(dead_code)]
 
+use modcrash::addr::Pa;
+use modcrash::memory::{FaultKind, MemFault, PhysMem};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -167,4 +169,51 @@ pub fn assert_text_eq(actual: &str, expected: &str, what: &str) {
         }
     }
     panic!("{msg}");
+}
+
+/// A real dump with faults injected: some pages excluded, some bytes overwritten.
+pub struct Tampered<'a> {
+    pub inner: &'a dyn PhysMem,
+    pub excluded_pages: Vec<u64>,
+    pub patches: std::collections::HashMap<u64, u8>,
+}
+
+impl<'a> Tampered<'a> {
+    pub fn new(inner: &'a dyn PhysMem) -> Self {
+        Tampered {
+            inner,
+            excluded_pages: Vec::new(),
+            patches: Default::default(),
+        }
+    }
+    /// Overwrite the 8 bytes at `pa` with `v` (little-endian).
+    pub fn patch_u64(&mut self, pa: u64, v: u64) {
+        for (i, b) in v.to_le_bytes().into_iter().enumerate() {
+            self.patches.insert(pa + i as u64, b);
+        }
+    }
+}
+
+impl PhysMem for Tampered<'_> {
+    fn read_phys(&self, pa: Pa, buf: &mut [u8]) -> Result<(), MemFault> {
+        let (start, end) = (pa.0, pa.0 + buf.len() as u64);
+        if let Some(&p) = self
+            .excluded_pages
+            .iter()
+            .find(|&&p| start < p + 4096 && end > p)
+        {
+            return Err(MemFault {
+                kind: FaultKind::Excluded,
+                pa: Pa(p.max(start)),
+                file_offset: None,
+            });
+        }
+        self.inner.read_phys(pa, buf)?;
+        for (&a, &v) in &self.patches {
+            if a >= start && a < end {
+                buf[(a - start) as usize] = v;
+            }
+        }
+        Ok(())
+    }
 }
