@@ -84,7 +84,13 @@ pub fn render(r: &Report) -> String {
         r.modules.iter().filter(|m| m.taints != 0).count()
     );
     let mut t = table(&[
-        "Module", "Taints", "State", "Size", "Refs", "Base", "Version",
+        "Module",
+        "Taints",
+        "State",
+        "Size",
+        "Refs",
+        "Base",
+        "Version or srcversion",
     ]);
     for m in &r.modules {
         let state = match m.state {
