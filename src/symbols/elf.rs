@@ -434,29 +434,15 @@ impl ElfInfo {
         len: u64,
         what: &str,
     ) -> Result<&'static [u8], SymError> {
-        let e = self.endian;
-        for s in self.sections {
-            if s.sh_flags(e) & u64::from(elf::SHF_ALLOC) == 0 || s.sh_type(e) == elf::SHT_NOBITS {
-                continue;
-            }
-            let start = s.sh_addr(e);
-            let size = s.sh_size(e);
-            if addr < start || addr >= start.saturating_add(size) {
-                continue;
-            }
-            let off = addr - start;
-            if off.checked_add(len).is_none_or(|end| end > size) {
-                break;
-            }
-            let Ok(d) = s.data(e, self.data) else { break };
-            return Ok(&d[off as usize..(off + len) as usize]);
-        }
-        Err(SymError::NotInImage {
-            file: self.file.clone(),
-            addr,
-            len,
-            what: what.to_string(),
-        })
+        // The whole range must lie in one section: a shorter slice means it runs past its end.
+        self.bytes_from(addr, len)
+            .filter(|d| d.len() as u64 == len)
+            .ok_or_else(|| SymError::NotInImage {
+                file: self.file.clone(),
+                addr,
+                len,
+                what: what.to_string(),
+            })
     }
 
     /// Bytes from `addr` up to the end of its section (for NUL-terminated strings).
