@@ -18,15 +18,6 @@ fn modcrash(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
     )
 }
 
-fn schema() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/docs/report.schema.json"
-    ))
-    .unwrap();
-    jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).expect("schema compiles")
-}
-
 #[test]
 fn help_snapshot() {
     let (code, out, _) = modcrash(&["--help".as_ref()]);
@@ -60,7 +51,7 @@ fn unreadable_inputs_exit_3_with_the_path() {
 
 #[test]
 fn json_report_validates_against_the_schema_on_every_scenario() {
-    let v = schema();
+    let v = common::report_schema();
     let mut cases = 0;
     for f in fixtures() {
         for d in f.manifest.dumps.iter().filter(|d| {
@@ -76,10 +67,7 @@ fn json_report_validates_against_the_schema_on_every_scenario() {
             ]);
             assert_eq!(code, 0, "{} {}: {err}", f.name(), d.variant);
             let j: serde_json::Value = serde_json::from_str(&out).expect("JSON");
-            let errors: Vec<String> = v
-                .iter_errors(&j)
-                .map(|e| format!("{} at {}", e, e.instance_path()))
-                .collect();
+            let errors = common::schema_errors(&v, &j);
             assert!(errors.is_empty(), "{} {}: {errors:#?}", f.name(), d.variant);
             assert_eq!(j["identity"]["release"], f.manifest.release.as_str());
             let want_source = if f.manifest.tracking {

@@ -1,6 +1,8 @@
 //! Snapshots of every output format on one fixed report (real dumps change with every boot; their
 //! output is checked against the guest's own files in real_kernel_view.rs instead).
 
+mod common;
+
 use modcrash::analysis::*;
 use modcrash::output::{self, kernel_text, table};
 
@@ -174,20 +176,9 @@ fn table_output() {
 #[test]
 fn json_output_validates_and_is_stable() {
     let text = output::json(&report());
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/docs/report.schema.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
-    let v = jsonschema::validator_for(&schema).unwrap();
+    let v = common::report_schema();
     let j: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let errs: Vec<String> = v
-        .iter_errors(&j)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
+    let errs = common::schema_errors(&v, &j);
     assert!(errs.is_empty(), "{errs:#?}");
     insta::assert_snapshot!("json", text);
 }
@@ -206,25 +197,18 @@ fn not_tracked_json_validates() {
         name: "old".into(),
         taints: None,
     });
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/docs/report.schema.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let v = common::report_schema();
     let j: serde_json::Value = serde_json::from_str(&output::json(&r)).unwrap();
-    assert!(jsonschema::validator_for(&schema).unwrap().is_valid(&j));
+    assert!(v.is_valid(&j));
     // And a wrong document does not validate: the schema is not vacuous.
     let mut bad = j.clone();
     bad["modules"][0]["base"] = serde_json::json!(12345);
-    assert!(!jsonschema::validator_for(&schema).unwrap().is_valid(&bad));
+    assert!(!v.is_valid(&bad));
     // The modtrack object is checked too.
     let mut bad = serde_json::from_str::<serde_json::Value>(&output::json(&report())).unwrap();
-    assert!(jsonschema::validator_for(&schema).unwrap().is_valid(&bad));
+    assert!(v.is_valid(&bad));
     bad["modtrack"]["unload_tracking"] = serde_json::json!("sometimes");
-    assert!(!jsonschema::validator_for(&schema).unwrap().is_valid(&bad));
+    assert!(!v.is_valid(&bad));
 }
 
 #[test]

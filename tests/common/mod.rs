@@ -217,3 +217,21 @@ impl PhysMem for Tampered<'_> {
         Ok(())
     }
 }
+
+/// The documented JSON schema of `--json`, compiled.
+pub fn report_schema() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/report.schema.json"
+    ))
+    .expect("docs/report.schema.json");
+    jsonschema::validator_for(&serde_json::from_str(&text).expect("schema is JSON"))
+        .expect("schema compiles")
+}
+
+/// Every way `json` breaks the schema, with where.
+pub fn schema_errors(v: &jsonschema::Validator, json: &serde_json::Value) -> Vec<String> {
+    v.iter_errors(json)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}
