@@ -19,6 +19,8 @@ pub enum KernelError {
     },
     #[error("bad VMCOREINFO value: {0}")]
     BadValue(#[from] VmcoreInfoValueError),
+    #[error(transparent)]
+    Setup(#[from] crate::translate::SetupError),
     #[error("the vmlinux does not match the dump: {what} is {dump} in the dump but {vmlinux} in the vmlinux; use the vmlinux of the kernel that crashed (or --force to read anyway)")]
     Mismatch {
         what: &'static str,
@@ -101,22 +103,8 @@ impl<'a> Kernel<'a> {
                 )?;
             }
         }
-        let phys_base = vi.number("phys_base")?.ok_or(KernelError::MissingKey {
-            key: "NUMBER(phys_base)",
-            why: "translate kernel-image addresses",
-        })? as u64;
-        let levels = if vi.number("pgtable_l5_enabled")?.unwrap_or(0) != 0 {
-            5
-        } else {
-            4
-        };
-        let sme_mask = vi.number("sme_mask")?.unwrap_or(0) as u64;
-        let xlat = X86_64::new(
-            phys_base,
-            top_link.wrapping_add(kaslr_offset),
-            levels,
-            sme_mask,
-        );
+        let xlat = X86_64::from_vmcoreinfo(vi, Some(top_link.wrapping_add(kaslr_offset)))?;
+        let levels = xlat.levels;
         let mut k = Kernel {
             vmlinux,
             vmcoreinfo: vi,

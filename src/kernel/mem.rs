@@ -3,7 +3,7 @@
 
 use crate::addr::{Pa, Va};
 use crate::memory::{FaultKind, MemFault, PhysMem};
-use crate::translate::{TranslateError, X86_64};
+use crate::translate::{Arch, TranslateError};
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum ObjError {
@@ -48,12 +48,12 @@ impl ObjError {
 /// Reads of kernel virtual memory.
 pub struct KernelMem<'a> {
     pub phys: &'a dyn PhysMem,
-    pub xlat: &'a X86_64,
+    pub arch: &'a dyn Arch,
 }
 
 impl<'a> KernelMem<'a> {
-    pub fn new(phys: &'a dyn PhysMem, xlat: &'a X86_64) -> Self {
-        KernelMem { phys, xlat }
+    pub fn new(phys: &'a dyn PhysMem, arch: &'a dyn Arch) -> Self {
+        KernelMem { phys, arch }
     }
 
     /// Read `buf.len()` bytes at `va`, page by page (a range may cross into another mapping).
@@ -64,7 +64,7 @@ impl<'a> KernelMem<'a> {
             let in_page = (4096 - (cur.0 & 0xfff)) as usize;
             let n = in_page.min(buf.len() - done);
             let (pa, _) =
-                self.xlat
+                self.arch
                     .translate(self.phys, cur)
                     .map_err(|source| ObjError::Translate {
                         what: what.to_string(),

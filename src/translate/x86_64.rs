@@ -9,7 +9,9 @@
 //! A walk returns its entries ([`Walk`]), so an error can show exactly where it stopped and a
 //! `vtop` view can print the path.
 
+use super::{Arch, SetupError};
 use crate::addr::{Pa, Va};
+use crate::dump::vmcoreinfo::VmcoreInfo;
 use crate::memory::{MemFault, PhysMem};
 use std::collections::HashMap;
 use std::fmt;
@@ -127,6 +129,34 @@ impl X86_64 {
             page_offset_base: None,
             tlb: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Set up from VMCOREINFO alone: NUMBER(phys_base), SYMBOL(init_top_pgt) (or `init_top_pgt`
+    /// when the caller knows it from a symbol source: it wins), NUMBER(pgtable_l5_enabled) and
+    /// NUMBER(sme_mask) (both optional, as in arch/x86/kernel/machine_kexec_64.c). The direct map
+    /// base is left unknown: addresses in it are then translated by the page walk.
+    pub fn from_vmcoreinfo(
+        vi: &VmcoreInfo,
+        init_top_pgt: Option<Va>,
+    ) -> Result<X86_64, SetupError> {
+        let phys_base = vi.number("phys_base")?.ok_or(SetupError::MissingKey {
+            key: "NUMBER(phys_base)",
+            why: "translate kernel-image addresses",
+        })? as u64;
+        let top = match init_top_pgt {
+            Some(t) => t,
+            None => Va(vi.symbol("init_top_pgt")?.ok_or(SetupError::MissingKey {
+                key: "SYMBOL(init_top_pgt)",
+                why: "find the kernel's page tables",
+            })?),
+        };
+        let levels = if vi.number("pgtable_l5_enabled")?.unwrap_or(0) != 0 {
+            5
+        } else {
+            4
+        };
+        let sme_mask = vi.number("sme_mask")?.unwrap_or(0) as u64;
+        Ok(X86_64::new(phys_base, top, levels, sme_mask))
     }
 
     /// The size of the direct map region checked by the shortcut: 64 TiB (4-level) or 32 PiB.
@@ -259,6 +289,30 @@ impl X86_64 {
             }
         }
         unreachable!("the pte level always returns")
+    }
+}
+
+impl Arch for X86_64 {
+    fn name(&self) -> &'static str {
+        "x86_64"
+    }
+    fn page_size(&self) -> u64 {
+        4096
+    }
+    fn translate(&self, mem: &dyn PhysMem, va: Va) -> Result<(Pa, Translation), TranslateError> {
+        X86_64::translate(self, mem, va)
+    }
+    fn walk(&self, mem: &dyn PhysMem, va: Va) -> Result<(Pa, u64, Walk), TranslateError> {
+        X86_64::walk(self, mem, va)
+    }
+    fn direct_map_base(&self) -> Option<u64> {
+        self.page_offset_base
+    }
+    fn set_direct_map_base(&mut self, base: u64) {
+        self.page_offset_base = Some(base);
+    }
+    fn levels(&self) -> u8 {
+        self.levels
     }
 }
 
