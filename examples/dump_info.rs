@@ -16,7 +16,7 @@ fn main() {
                     serde_json::to_string_pretty(&info).unwrap_or_default()
                 );
             } else {
-                print!("{info}");
+                print!("{}", modcrash::output::info::render(&info));
             }
             eprintln!("(info took {:?})", t.elapsed());
         }

@@ -5,10 +5,9 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use modcrash::analysis::{self, Tracked};
-use modcrash::dump::{Dump, OpenOptions};
-use modcrash::kernel::Kernel;
+use modcrash::dump::Dump;
+use modcrash::kernel::{Target, TargetOptions};
 use modcrash::output::{self, kernel_text};
-use modcrash::symbols::Vmlinux;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -108,20 +107,18 @@ fn main() -> ExitCode {
         eprintln!("modcrash: usage: modcrash VMCORE VMLINUX (or modcrash info VMCORE); see --help");
         return ExitCode::from(EXIT_USAGE);
     };
-    let dump = match Dump::open_with(
+    let target = match Target::open(
         vmcore,
-        OpenOptions {
+        vmlinux,
+        TargetOptions {
+            force: cli.force,
             zero_excluded: cli.zero_excluded,
         },
     ) {
-        Ok(d) => d,
+        Ok(t) => t,
         Err(e) => return fail(&e),
     };
-    let vm = match Vmlinux::open(vmlinux) {
-        Ok(v) => v,
-        Err(e) => return fail(&e),
-    };
-    let kernel = match Kernel::new(&dump, dump.vmcoreinfo(), &vm, cli.force) {
+    let kernel = match target.kernel() {
         Ok(k) => k,
         Err(e) => return fail(&e),
     };
@@ -183,14 +180,18 @@ fn kernel_file(r: &analysis::Report, which: KernelText) -> Result<String, String
 }
 
 fn modtrack(r: &analysis::Report) -> Result<&analysis::ModtrackReport, String> {
-    r.modtrack.as_ref().ok_or_else(
-        || match r.warnings.iter().find(|w| w.context == "modtrack") {
+    r.modtrack.as_ref().ok_or_else(|| {
+        match r
+            .warnings
+            .iter()
+            .find(|w| w.kind == analysis::WarningKind::Modtrack)
+        {
             Some(w) => format!("modtrack: unreadable: {}", w.message),
             None => {
                 "modtrack: the module modtrack (tracker/) is not loaded in this dump".to_string()
             }
-        },
-    )
+        }
+    })
 }
 
 fn info(vmcore: &PathBuf, json: bool) -> ExitCode {
@@ -200,7 +201,7 @@ fn info(vmcore: &PathBuf, json: bool) -> ExitCode {
             if json {
                 println!("{}", serde_json::to_string_pretty(&i).unwrap_or_default());
             } else {
-                print!("{i}");
+                print!("{}", output::info::render(&i));
             }
             if i.warnings.is_empty() {
                 ExitCode::SUCCESS
@@ -217,43 +218,24 @@ fn vtop(vmcore: &PathBuf, vmlinux: &PathBuf, address: &str, force: bool) -> Exit
         eprintln!("modcrash: vtop: {address:?} is not a hex address");
         return ExitCode::from(EXIT_USAGE);
     };
-    let dump = match Dump::open(vmcore) {
-        Ok(d) => d,
+    let target = match Target::open(
+        vmcore,
+        vmlinux,
+        TargetOptions {
+            force,
+            ..Default::default()
+        },
+    ) {
+        Ok(t) => t,
         Err(e) => return fail(&e),
     };
-    let vm = match Vmlinux::open(vmlinux) {
-        Ok(v) => v,
-        Err(e) => return fail(&e),
-    };
-    let k = match Kernel::new(&dump, dump.vmcoreinfo(), &vm, force) {
+    let k = match target.kernel() {
         Ok(k) => k,
         Err(e) => return fail(&e),
     };
-    use modcrash::translate::Translation;
-    let va = modcrash::addr::Va(va);
-    match k.xlat.translate(&dump, va) {
-        Ok((pa, how)) => {
-            let how = match how {
-                Translation::DirectMap => "direct map (page_offset_base)".to_string(),
-                Translation::KernelImage => "kernel image (phys_base)".to_string(),
-                Translation::PageTable { page_size, .. } => {
-                    format!("page tables, {} KiB page", page_size / 1024)
-                }
-            };
-            println!("{va} -> {pa}  via {how}");
-            // Always show the page walk too: it is what the hardware would do.
-            match k.xlat.walk(&dump, va) {
-                Ok((_, _, walk))
-                | Err(modcrash::translate::TranslateError::NotMapped { walk, .. }) => {
-                    for s in &walk.steps {
-                        println!(
-                            "  {:>3}[{:3}] at {}: {:#018x}",
-                            s.level, s.index, s.entry_pa, s.entry
-                        );
-                    }
-                }
-                Err(e) => println!("  page walk: {e}"),
-            }
+    match output::vtop::render(&k, modcrash::addr::Va(va)) {
+        Ok(text) => {
+            print!("{text}");
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -6,7 +6,9 @@ use modcrash::dump::Dump;
 use modcrash::synth::{self, Compression, ElfLayout, FlattenOpts, Page, Spec};
 use std::time::{Duration, Instant};
 
-use synth::exercise;
+#[path = "common/exercise.rs"]
+mod exercise;
+use exercise::exercise;
 
 fn try_open(label: &str, bytes: Vec<u8>) {
     let t = Instant::now();

@@ -161,10 +161,12 @@ fn report() -> Report {
             untracked_loads: 1,
             probe_missed: 0,
         }),
-        warnings: vec![Warning {
-            context: "modules".into(),
-            message: "module at 0xffffffffc0400040 skipped: excluded".into(),
-        }],
+        warnings: vec![Warning::new(
+            WarningKind::Modules,
+            "modules",
+            "module at 0xffffffffc0400040 skipped: excluded",
+        )
+        .at(0xffffffffc0400040)],
     }
 }
 

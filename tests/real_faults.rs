@@ -32,7 +32,7 @@ fn another_kernels_vmlinux_is_refused() {
         };
         let (dump, _) = open(a);
         let other = Vmlinux::open(b.vmlinux()).unwrap();
-        match Kernel::new(&dump, dump.vmcoreinfo(), &other, false) {
+        match Kernel::with_vmlinux(&dump, dump.vmcoreinfo(), &other, false) {
             Err(e @ KernelError::Mismatch { .. }) => {
                 let msg = e.to_string();
                 assert!(
@@ -57,18 +57,18 @@ fn excluded_module_page_gives_partial_results_and_a_warning() {
     let mut cases = 0;
     for f in fixtures() {
         let (dump, vm) = open(&f);
-        let k = Kernel::new(&dump, dump.vmcoreinfo(), &vm, false).unwrap();
+        let k = Kernel::with_vmlinux(&dump, dump.vmcoreinfo(), &vm, false).unwrap();
         let full = analysis::report(&k);
         assert!(full.modules.len() >= 3, "{}", f.name());
         // Exclude the page holding the third module's struct module.
         let victim = &full.modules[2];
         let (pa, _) = k
-            .xlat
+            .arch()
             .translate(&dump, modcrash::addr::Va(victim.address))
             .unwrap();
         let mut t = Tampered::new(&dump);
         t.excluded_pages.push(pa.0 & !0xfff);
-        let k2 = Kernel::new(&t, dump.vmcoreinfo(), &vm, false).unwrap();
+        let k2 = Kernel::with_vmlinux(&t, dump.vmcoreinfo(), &vm, false).unwrap();
         let r = analysis::report(&k2);
         assert!(!r.warnings.is_empty(), "{}: no warning", f.name());
         let w = r
@@ -105,16 +105,16 @@ fn corrupted_module_list_is_detected() {
     let mut cases = 0;
     for f in fixtures() {
         let (dump, vm) = open(&f);
-        let k = Kernel::new(&dump, dump.vmcoreinfo(), &vm, false).unwrap();
+        let k = Kernel::with_vmlinux(&dump, dump.vmcoreinfo(), &vm, false).unwrap();
         let full = analysis::report(&k);
         let l = modcrash::kernel::layout::ModuleLayout::resolve(&vm).unwrap();
         let node = |m: &analysis::LoadedModule| modcrash::addr::Va(m.address + l.list);
-        let pa_of = |va: modcrash::addr::Va| k.xlat.translate(&dump, va).unwrap().0 .0;
+        let pa_of = |va: modcrash::addr::Va| k.arch().translate(&dump, va).unwrap().0 .0;
         // 1. A broken prev pointer on the second module.
         let second = node(&full.modules[1]);
         let mut t = Tampered::new(&dump);
         t.patch_u64(pa_of(second) + 8, 0xdead_beef);
-        let r = analysis::report(&Kernel::new(&t, dump.vmcoreinfo(), &vm, false).unwrap());
+        let r = analysis::report(&Kernel::with_vmlinux(&t, dump.vmcoreinfo(), &vm, false).unwrap());
         let w = format!("{:?}", r.warnings);
         assert!(
             w.contains("prev pointer is 0xdeadbeef"),
@@ -127,7 +127,7 @@ fn corrupted_module_list_is_detected() {
         let mut t = Tampered::new(&dump);
         t.patch_u64(pa_of(third), second.0);
         t.patch_u64(pa_of(second) + 8, third.0);
-        let r = analysis::report(&Kernel::new(&t, dump.vmcoreinfo(), &vm, false).unwrap());
+        let r = analysis::report(&Kernel::with_vmlinux(&t, dump.vmcoreinfo(), &vm, false).unwrap());
         let w = format!("{:?}", r.warnings);
         assert!(
             w.contains("cycle") || w.contains("prev pointer"),

@@ -26,7 +26,7 @@ fn kernel_text_equals_the_guests_own_files() {
         for d in &f.manifest.dumps {
             let what = format!("{} / {}", f.name(), d.variant);
             let dump = Dump::open(f.dump(d)).unwrap_or_else(|e| panic!("{what}: {e}"));
-            let k = Kernel::new(&dump, dump.vmcoreinfo(), &vm, false)
+            let k = Kernel::with_vmlinux(&dump, dump.vmcoreinfo(), &vm, false)
                 .unwrap_or_else(|e| panic!("{what}: {e}"));
             let r = analysis::report(&k);
             assert!(r.warnings.is_empty(), "{what}: warnings {:?}", r.warnings);
@@ -113,7 +113,7 @@ fn print_modules_lines_agree_with_the_guest() {
         let vm = Vmlinux::open(f.vmlinux()).unwrap();
         let d = f.reference_dump().expect("qemu-elf dump");
         let dump = Dump::open(f.dump(d)).unwrap();
-        let k = Kernel::new(&dump, dump.vmcoreinfo(), &vm, false).unwrap();
+        let k = Kernel::with_vmlinux(&dump, dump.vmcoreinfo(), &vm, false).unwrap();
         let r = analysis::report(&k);
         let text = kernel_text::oops_modules(&r);
         let mut lines = text.lines();

@@ -64,8 +64,8 @@ fn report_of(
     vmcoreinfo: Option<&modcrash::dump::vmcoreinfo::VmcoreInfo>,
     vm: &Vmlinux,
 ) -> Report {
-    let k =
-        Kernel::new(dump, vmcoreinfo, vm, false).unwrap_or_else(|e| panic!("{}: {e}", f.name()));
+    let k = Kernel::with_vmlinux(dump, vmcoreinfo, vm, false)
+        .unwrap_or_else(|e| panic!("{}: {e}", f.name()));
     analysis::report(&k)
 }
 
@@ -209,8 +209,8 @@ fn modtrack_agrees_with_the_kernels_own_tracking() {
 
 /// Physical address of a state byte (module memory is vmalloc'd: translate each one).
 fn pa_of(dump: &Dump, vm: &Vmlinux, va: u64) -> u64 {
-    let k = Kernel::new(dump, dump.vmcoreinfo(), vm, false).unwrap();
-    k.xlat.translate(dump, Va(va)).unwrap().0 .0
+    let k = Kernel::with_vmlinux(dump, dump.vmcoreinfo(), vm, false).unwrap();
+    k.arch().translate(dump, Va(va)).unwrap().0 .0
 }
 
 #[test]

@@ -51,7 +51,8 @@ fn oops_log_has_modtracks_unloaded_tainted_line() {
         assert!(log.contains("Oops"), "{}: the guest did not oops", f.name());
         let vm = Vmlinux::open(f.vmlinux()).unwrap();
         let dump = Dump::open(f.dump(f.reference_dump().unwrap())).unwrap();
-        let r = analysis::report(&Kernel::new(&dump, dump.vmcoreinfo(), &vm, false).unwrap());
+        let r =
+            analysis::report(&Kernel::with_vmlinux(&dump, dump.vmcoreinfo(), &vm, false).unwrap());
         let list = r
             .unloaded_tainted
             .data()

@@ -100,7 +100,7 @@ fn check(label: &str, d: &Dump, spec: &Spec, lost_from: Option<u64>) {
         "{label}: info excluded"
     );
     assert_eq!(info.incomplete, spec.incomplete, "{label}: info incomplete");
-    let text = info.to_string();
+    let text = modcrash::output::info::render(&info);
     assert!(text.contains("pages present"), "{label}");
     serde_json::to_string(&info).unwrap();
     if spec.vmcoreinfo.is_some() && (spec.header_version >= 3 || d.format() == DumpFormat::Elf) {

@@ -2,6 +2,9 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
+#[path = "../../tests/common/exercise.rs"]
+mod exercise;
+
 fuzz_target!(|data: &[u8]| {
-    modcrash::synth::fuzz_one(b"\x7fELF", data);
+    exercise::fuzz_one(b"\x7fELF", data);
 });

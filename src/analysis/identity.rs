@@ -9,14 +9,14 @@ pub fn identity(k: &Kernel<'_>) -> Identity {
         release: vi
             .osrelease()
             .map(str::to_string)
-            .or_else(|| k.vmlinux.release().ok()),
+            .or_else(|| k.symbols().release().ok()),
         build_id: vi
             .build_id()
             .map(str::to_string)
-            .or_else(|| k.vmlinux.build_id()),
+            .or_else(|| k.symbols().build_id()),
         kaslr_offset: Some(k.kaslr_offset),
-        paging_levels: k.levels,
-        page_offset_base: k.xlat.page_offset_base,
+        paging_levels: k.arch().levels(),
+        page_offset_base: k.arch().direct_map_base(),
         crash_time: vi.crash_time().ok().flatten(),
     }
 }

@@ -1,13 +1,12 @@
-//! Analyses: read kernel objects, return plain data (with warnings). Never print.
+//! Analyses: ask the kernel layer for typed objects, return plain data (with warnings). Never
+//! print, never read raw memory.
 
 pub mod identity;
 pub mod model;
 pub mod modtrack;
 pub mod modules;
-mod read;
 pub mod report;
 pub mod taint;
-pub mod taint_read;
 pub mod tracking;
 
 pub use model::*;

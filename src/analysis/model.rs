@@ -2,6 +2,10 @@
 
 use serde::{Serialize, Serializer};
 
+pub use crate::kernel::modtrack::UnloadTracking;
+pub use crate::kernel::objects::module::ModuleState;
+pub use crate::kernel::objects::taint::TaintFlag as TaintFlagDef;
+
 /// Serialize a u64 address as a `0x…` hex string.
 pub fn hex<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format!("{v:#x}"))
@@ -28,18 +32,6 @@ pub struct Identity {
     pub crash_time: Option<i64>,
 }
 
-/// One entry of the kernel's `taint_flags[]`, as the dump has it.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct TaintFlagDef {
-    pub bit: u32,
-    pub c_true: char,
-    pub c_false: char,
-    /// Whether the flag is shown per module (6.1..6.x `module` member; absent in 7.x: every bit).
-    pub module: Option<bool>,
-    /// `desc` member (6.11+).
-    pub desc: Option<String>,
-}
-
 /// A taint bit that is set.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct TaintBit {
@@ -57,16 +49,6 @@ pub struct KernelTaint {
     /// The kernel's print_tainted() string: "Tainted: P        W  O" style is version dependent,
     /// so this is just the set letters in bit order, unknown bits as `#N`.
     pub letters: String,
-}
-
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum ModuleState {
-    Live,
-    Coming,
-    Going,
-    Unformed,
-    Unknown(i64),
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -123,6 +105,27 @@ pub struct ModStats {
 }
 
 impl ModStats {
+    /// The counters by their kernel/module/stats.c names, in the kernel's order: the one list of
+    /// them (readers fill them by name, writers print them by name).
+    pub fn counters_mut(&mut self) -> [(&'static str, &mut u64); 11] {
+        [
+            ("modcount", &mut self.modcount),
+            ("failed_kreads", &mut self.failed_kreads),
+            ("failed_decompress", &mut self.failed_decompress),
+            ("failed_becoming", &mut self.failed_becoming),
+            ("failed_load_modules", &mut self.failed_load_modules),
+            ("total_mod_size", &mut self.total_mod_size),
+            ("total_text_size", &mut self.total_text_size),
+            ("invalid_kread_bytes", &mut self.invalid_kread_bytes),
+            (
+                "invalid_decompress_bytes",
+                &mut self.invalid_decompress_bytes,
+            ),
+            ("invalid_becoming_bytes", &mut self.invalid_becoming_bytes),
+            ("invalid_mod_bytes", &mut self.invalid_mod_bytes),
+        ]
+    }
+
     /// "Virtual mem wasted bytes": every byte read for a load that failed.
     pub fn wasted_bytes(&self) -> u64 {
         self.invalid_kread_bytes
@@ -183,18 +186,6 @@ impl<T> Tracked<T> {
     }
 }
 
-/// How modtrack saw unloads.
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum UnloadTracking {
-    /// The module_free tracepoint: the same events as the kernel's own list.
-    Exact,
-    /// The GOING module notifier (no tracepoints): misses modules that never reached sysfs.
-    Approximate,
-    /// Neither attached: the list is empty because nothing was recorded.
-    None,
-}
-
 /// The state of the modtrack tracker module (tracker/), read from its `modtrack_state` object.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct ModtrackReport {
@@ -233,11 +224,55 @@ pub struct ModtrackReport {
     pub probe_missed: u64,
 }
 
+/// Which part of the report a warning is about.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// A vmlinux check skipped with --force.
+    Vmlinux,
+    TaintFlags,
+    Taint,
+    Modules,
+    UnloadedTainted,
+    Stats,
+    DupFailed,
+    LastUnloaded,
+    Modtrack,
+}
+
 /// A problem that did not stop the report.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Warning {
+    /// What the warning is about (not in schema 1's JSON, which has `context`).
+    #[serde(skip)]
+    pub kind: WarningKind,
+    /// The kernel address it concerns, where there is one (not in schema 1's JSON).
+    #[serde(skip)]
+    pub address: Option<u64>,
     pub context: String,
     pub message: String,
+}
+
+impl Warning {
+    pub fn new(
+        kind: WarningKind,
+        context: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Warning {
+        Warning {
+            kind,
+            address: None,
+            context: context.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn at(self, address: u64) -> Warning {
+        Warning {
+            address: Some(address),
+            ..self
+        }
+    }
 }
 
 /// Everything `modcrash VMCORE VMLINUX` reports.

@@ -1,9 +1,8 @@
 //! The whole report: every analysis, each failure a warning rather than the end of the run.
 
 use super::identity::identity;
-use super::model::{Report, Tracked, UnloadTracking, Warning};
-use super::{modtrack, modules, taint_read, tracking};
-use crate::kernel::layout::ModuleLayout;
+use super::model::{Report, Tracked, UnloadTracking, Warning, WarningKind};
+use super::{modtrack, modules, taint, tracking};
 use crate::kernel::Kernel;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -12,59 +11,33 @@ pub fn report(k: &Kernel<'_>) -> Report {
     let mut warnings: Vec<Warning> = k
         .forced_mismatches
         .iter()
-        .map(|m| Warning {
-            context: "vmlinux".into(),
-            message: m.clone(),
-        })
+        .map(|m| Warning::new(WarningKind::Vmlinux, "vmlinux", m.clone()))
         .collect();
-    let taint_flags = taint_read::taint_flags(k).unwrap_or_else(|e| {
-        warnings.push(Warning {
-            context: "taint_flags".into(),
-            message: e,
-        });
-        Vec::new()
-    });
-    let taint = taint_read::kernel_taint(k, &taint_flags, &mut warnings);
-    let layout = ModuleLayout::resolve(k.vmlinux);
-    let modules = match &layout {
-        Ok(l) => modules::loaded_modules(k, l, &taint_flags, &mut warnings).unwrap_or_else(|e| {
-            warnings.push(Warning {
-                context: "modules".into(),
-                message: e,
-            });
-            Vec::new()
-        }),
-        Err(e) => {
-            warnings.push(Warning {
-                context: "modules".into(),
-                message: format!("struct module: {e}"),
-            });
-            Vec::new()
-        }
-    };
+    let taint_flags = taint::taint_flags(k, &mut warnings);
+    let taint = taint::kernel_taint(k, &taint_flags, &mut warnings);
+    let modules = modules::loaded_modules(k, &taint_flags, &mut warnings);
     let mut unloaded_tainted = tracking::unloaded_tainted(k, &taint_flags, &mut warnings);
     let mut stats = tracking::mod_stats(k, &mut warnings);
     let last_unloaded = tracking::last_unloaded(k, &mut warnings);
-    for (what, t) in [
-        ("unloaded tainted modules", unreadable(&unloaded_tainted)),
-        ("module stats", unreadable(&stats)),
+    for (kind, what, t) in [
+        (
+            WarningKind::UnloadedTainted,
+            "unloaded tainted modules",
+            unreadable(&unloaded_tainted),
+        ),
+        (WarningKind::Stats, "module stats", unreadable(&stats)),
     ] {
         if let Some(e) = t {
-            warnings.push(Warning {
-                context: what.into(),
-                message: e,
-            });
+            warnings.push(Warning::new(kind, what, e));
         }
     }
     let mut mt_warnings = Vec::new();
-    let modtrack = match &layout {
-        Ok(l) => modtrack::read(k, l, &modules, &taint_flags, &mut mt_warnings),
-        Err(_) => None,
+    let modtrack = if k.module_layout().is_ok() {
+        modtrack::read(k, &modules, &taint_flags, &mut mt_warnings)
+    } else {
+        None
     };
-    warnings.extend(mt_warnings.into_iter().map(|message| Warning {
-        context: "modtrack".into(),
-        message,
-    }));
+    warnings.extend(mt_warnings);
     // Where the kernel keeps nothing, modtrack's state stands in for it; where the kernel tracks
     // too, the kernel's stays in the main fields and modtrack's is in `modtrack`.
     let modtrack = match modtrack {
@@ -83,16 +56,14 @@ pub fn report(k: &Kernel<'_>) -> Report {
             Some(m)
         }
         Some(Err(e)) => {
+            let e = e.to_string();
             if matches!(unloaded_tainted, Tracked::NotTracked { .. }) {
                 unloaded_tainted = Tracked::Unreadable { error: e.clone() };
             }
             if matches!(stats, Tracked::NotTracked { .. }) {
                 stats = Tracked::Unreadable { error: e.clone() };
             }
-            warnings.push(Warning {
-                context: "modtrack".into(),
-                message: e,
-            });
+            warnings.push(Warning::new(WarningKind::Modtrack, "modtrack", e));
             None
         }
         None => None,

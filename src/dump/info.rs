@@ -8,7 +8,6 @@ use super::notes::NoteSummary;
 use super::source::ByteSource;
 use super::vmcoreinfo::VmcoreInfo;
 use super::{DumpFormat, PageState, PhysRange};
-use std::fmt;
 
 /// How many page descriptors `info` reads to report the codecs actually used.
 pub const DESCRIPTOR_SCAN_LIMIT: u64 = 1 << 20;
@@ -205,109 +204,5 @@ impl DumpInfo {
                 s.bad
             ));
         }
-    }
-}
-
-impl fmt::Display for DumpInfo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
-        writeln!(f, "file(s):            {}", self.files.join(", "))?;
-        if let Some(fmt_) = self.format {
-            writeln!(f, "format:             {}", fmt_.describe())?;
-        }
-        if let Some(v) = self.header_version {
-            writeln!(f, "header version:     {v}")?;
-        }
-        if !self.compression_declared.is_empty() || !self.compression_seen.is_empty() {
-            let seen: Vec<String> = self
-                .compression_seen
-                .iter()
-                .map(|(c, n)| format!("{c} ({n} pages)"))
-                .collect();
-            writeln!(
-                f,
-                "compression:        declared [{}], seen [{}]{}",
-                self.compression_declared.join(", "),
-                seen.join(", "),
-                if self.descriptors_scanned < self.pages_present
-                    && self.format != Some(DumpFormat::Elf)
-                {
-                    format!(" in the first {} pages", self.descriptors_scanned)
-                } else {
-                    String::new()
-                }
-            )?;
-        }
-        writeln!(f, "page size:          {}", self.page_size)?;
-        if let Some(d) = self.dump_level {
-            writeln!(f, "dump level:         {d}")?;
-        }
-        writeln!(
-            f,
-            "status:             {}{}",
-            if self.incomplete { "INCOMPLETE " } else { "" },
-            if self.status_flags.is_empty() {
-                "-".to_string()
-            } else {
-                self.status_flags.join(" ")
-            }
-        )?;
-        writeln!(f, "pages present:      {}", self.pages_present)?;
-        writeln!(f, "pages excluded:     {}", self.pages_excluded)?;
-        if self.pages_lost > 0 {
-            writeln!(f, "pages lost:         {} (never written)", self.pages_lost)?;
-        }
-        writeln!(f, "max pfn:            {:#x}", self.max_pfn)?;
-        if let Some(s) = self.segments {
-            writeln!(f, "PT_LOAD segments:   {s}")?;
-        }
-        for (file, lo, hi) in &self.split_parts {
-            writeln!(f, "split part:         {file}: PFNs {lo:#x}..{hi:#x}")?;
-        }
-        if let Some(n) = &self.notes {
-            writeln!(
-                f,
-                "notes:              {} ({} NT_PRSTATUS, {} QEMU)",
-                n.total, n.prstatus, n.qemu
-            )?;
-        }
-        if let Some(u) = &self.utsname {
-            writeln!(
-                f,
-                "utsname machine:    {}",
-                if u.machine.is_empty() {
-                    "-"
-                } else {
-                    &u.machine
-                }
-            )?;
-        }
-        writeln!(
-            f,
-            "vmcoreinfo:         {}",
-            if self.vmcoreinfo_present { "yes" } else { "no" }
-        )?;
-        writeln!(f, "release:            {}", opt(&self.release))?;
-        writeln!(f, "build-id:           {}", opt(&self.build_id))?;
-        writeln!(f, "KERNELOFFSET:       {}", opt(&self.kerneloffset))?;
-        writeln!(f, "phys_base:          {}", opt(&self.phys_base))?;
-        writeln!(
-            f,
-            "pgtable_l5_enabled: {}",
-            self.pgtable_l5_enabled
-                .map(|v| v.to_string())
-                .unwrap_or_else(|| "-".into())
-        )?;
-        writeln!(
-            f,
-            "crash time:         {}",
-            self.crash_time
-                .map(|v| v.to_string())
-                .unwrap_or_else(|| "-".into())
-        )?;
-        for w in &self.warnings {
-            writeln!(f, "warning:            {w}")?;
-        }
-        Ok(())
     }
 }

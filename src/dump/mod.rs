@@ -4,6 +4,7 @@
 //! physical memory ([`crate::memory::PhysMem`]) whatever the format: ELF64 vmcore,
 //! kdump-compressed (plain, flattened, split).
 
+pub mod any_source;
 pub mod bitmap;
 pub mod cache;
 pub mod decompress;
@@ -23,10 +24,11 @@ pub use info::DumpInfo;
 
 use crate::addr::Pa;
 use crate::memory::{FaultKind, MemFault, PhysMem};
+use any_source::AnySource;
 use elf::ElfDump;
 use flattened::FlatSource;
 use kdump::{KdumpFile, PageBytes, PageFault};
-use source::{AnySource, ByteSource, MemSource};
+use source::{ByteSource, MemSource};
 use split::SplitDump;
 use std::path::Path;
 use vmcoreinfo::VmcoreInfo;

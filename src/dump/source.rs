@@ -1,6 +1,6 @@
 //! Byte sources: where the readers get file bytes from. A plain file (mmap or an in-memory
-//! buffer) and the flattened-format index ([`crate::dump::flattened::FlatSource`]) both look like
-//! one random-access file.
+//! buffer) here; the flattened-format index (`flattened.rs`) is another; both look like one
+//! random-access file.
 
 use super::error::DumpError;
 use std::path::Path;
@@ -110,45 +110,6 @@ impl ByteSource for MemSource {
         let start = usize::try_from(off).ok()?;
         let end = start.checked_add(len)?;
         b.get(start..end)
-    }
-}
-
-/// Either kind of source, for places that hold several files of different kinds (split dumps).
-pub enum AnySource {
-    Plain(MemSource),
-    Flat(super::flattened::FlatSource),
-}
-
-impl ByteSource for AnySource {
-    fn name(&self) -> &str {
-        match self {
-            AnySource::Plain(s) => s.name(),
-            AnySource::Flat(s) => s.name(),
-        }
-    }
-    fn len(&self) -> u64 {
-        match self {
-            AnySource::Plain(s) => s.len(),
-            AnySource::Flat(s) => s.len(),
-        }
-    }
-    fn read_at(&self, off: u64, buf: &mut [u8]) -> Result<(), OutOfRange> {
-        match self {
-            AnySource::Plain(s) => s.read_at(off, buf),
-            AnySource::Flat(s) => s.read_at(off, buf),
-        }
-    }
-    fn slice(&self, off: u64, len: usize) -> Option<&[u8]> {
-        match self {
-            AnySource::Plain(s) => s.slice(off, len),
-            AnySource::Flat(s) => s.slice(off, len),
-        }
-    }
-    fn file_offset(&self, off: u64) -> Option<u64> {
-        match self {
-            AnySource::Plain(s) => s.file_offset(off),
-            AnySource::Flat(s) => s.file_offset(off),
-        }
     }
 }
 

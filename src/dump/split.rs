@@ -1,9 +1,9 @@
 //! Split dumps (`makedumpfile --split`): several kdump files, each holding the pages of
 //! `[start_pfn_64, end_pfn_64)`, with the full bitmaps in every file.
 
+use super::any_source::AnySource;
 use super::error::DumpError;
 use super::kdump::{KdumpFile, PageBytes, PageFault};
-use super::source::AnySource;
 use super::PageState;
 use crate::memory::FaultKind;
 

@@ -1,8 +1,12 @@
-//! Every kernel struct field modcrash reads, declared in one place and resolved once from the
-//! vmlinux DWARF. Fields that differ between kernel versions are optional, with the commit that
-//! changed them.
+//! Every kernel struct field modcrash reads, declared in one place and resolved once per kernel
+//! through its type source ([`Layouts`], cached in the [`Kernel`]). Fields that differ between
+//! kernel versions are optional, with the commit that changed them. To read a new field of a
+//! struct, add it here and to the typed object in `src/kernel/objects/` that returns it.
 
-use crate::symbols::{Hint, SymError, Type, Vmlinux};
+use super::context::Kernel;
+use super::error::ReadError;
+use crate::symbols::{Hint, SymError, Type, TypeSource};
+use std::sync::{Arc, OnceLock};
 
 /// A member: its byte offset and size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,7 +172,7 @@ pub const ELF64_SYM_SIZE: u64 = 24;
 const MAIN_C: &str = "kernel/module/main.c";
 
 impl ModuleLayout {
-    pub fn resolve(vm: &Vmlinux) -> Result<ModuleLayout, SymError> {
+    pub fn resolve(vm: &dyn TypeSource) -> Result<ModuleLayout, SymError> {
         let hint = Hint::File(MAIN_C);
         let t = vm.find_struct("module", hint)?;
         let regions = if t.has_member("mem") {
@@ -230,7 +234,7 @@ impl ModuleLayout {
 }
 
 impl ModuleUseLayout {
-    pub fn resolve(vm: &Vmlinux) -> Result<ModuleUseLayout, SymError> {
+    pub fn resolve(vm: &dyn TypeSource) -> Result<ModuleUseLayout, SymError> {
         let t = vm.find_struct("module_use", Hint::File(MAIN_C))?;
         Ok(ModuleUseLayout {
             source_list: t.member_offset("source_list")?,
@@ -252,7 +256,7 @@ impl TaintFlagLayout {
 }
 
 impl ModUnloadTaintLayout {
-    pub fn resolve(vm: &Vmlinux) -> Result<ModUnloadTaintLayout, SymError> {
+    pub fn resolve(vm: &dyn TypeSource) -> Result<ModUnloadTaintLayout, SymError> {
         let t = vm.find_struct("mod_unload_taint", Hint::File("kernel/module/tracking.c"))?;
         Ok(ModUnloadTaintLayout {
             list: t.member_offset("list")?,
@@ -264,7 +268,7 @@ impl ModUnloadTaintLayout {
 }
 
 impl ModFailLoadLayout {
-    pub fn resolve(vm: &Vmlinux) -> Result<ModFailLoadLayout, SymError> {
+    pub fn resolve(vm: &dyn TypeSource) -> Result<ModFailLoadLayout, SymError> {
         let t = vm.find_struct("mod_fail_load", Hint::File("kernel/module/stats.c"))?;
         Ok(ModFailLoadLayout {
             list: t.member_offset("list")?,
@@ -276,7 +280,7 @@ impl ModFailLoadLayout {
 }
 
 impl ModKallsymsLayout {
-    pub fn resolve(vm: &Vmlinux) -> Result<ModKallsymsLayout, SymError> {
+    pub fn resolve(vm: &dyn TypeSource) -> Result<ModKallsymsLayout, SymError> {
         let t = vm.find_struct("mod_kallsyms", Hint::File("kernel/module/kallsyms.c"))?;
         Ok(ModKallsymsLayout {
             size: t.size().unwrap_or(0),
@@ -289,7 +293,7 @@ impl ModKallsymsLayout {
 }
 
 impl KernelSymbolLayout {
-    pub fn resolve(vm: &Vmlinux) -> Result<KernelSymbolLayout, SymError> {
+    pub fn resolve(vm: &dyn TypeSource) -> Result<KernelSymbolLayout, SymError> {
         let t = vm.find_struct("kernel_symbol", Hint::File(MAIN_C))?;
         let prel32 = t.has_member("value_offset");
         let (value, name) = if prel32 {
@@ -302,6 +306,61 @@ impl KernelSymbolLayout {
             value: field(&t, value)?,
             name: field(&t, name)?,
             prel32,
+        })
+    }
+}
+
+type Cell<T> = OnceLock<Result<T, Arc<SymError>>>;
+
+/// The layouts of one kernel, each resolved on first use.
+#[derive(Default)]
+pub struct Layouts {
+    module: Cell<ModuleLayout>,
+    module_use: Cell<ModuleUseLayout>,
+    unload_taint: Cell<ModUnloadTaintLayout>,
+    fail_load: Cell<ModFailLoadLayout>,
+    kallsyms: Cell<ModKallsymsLayout>,
+    kernel_symbol: Cell<KernelSymbolLayout>,
+}
+
+fn cached<T>(
+    cell: &Cell<T>,
+    resolve: impl FnOnce() -> Result<T, SymError>,
+) -> Result<&T, ReadError> {
+    cell.get_or_init(|| resolve().map_err(Arc::new))
+        .as_ref()
+        .map_err(|e| ReadError::Sym(e.clone()))
+}
+
+impl Kernel<'_> {
+    pub fn module_layout(&self) -> Result<&ModuleLayout, ReadError> {
+        cached(&self.layouts().module, || {
+            ModuleLayout::resolve(self.types())
+        })
+    }
+    pub fn module_use_layout(&self) -> Result<&ModuleUseLayout, ReadError> {
+        cached(&self.layouts().module_use, || {
+            ModuleUseLayout::resolve(self.types())
+        })
+    }
+    pub fn unload_taint_layout(&self) -> Result<&ModUnloadTaintLayout, ReadError> {
+        cached(&self.layouts().unload_taint, || {
+            ModUnloadTaintLayout::resolve(self.types())
+        })
+    }
+    pub fn fail_load_layout(&self) -> Result<&ModFailLoadLayout, ReadError> {
+        cached(&self.layouts().fail_load, || {
+            ModFailLoadLayout::resolve(self.types())
+        })
+    }
+    pub fn mod_kallsyms_layout(&self) -> Result<&ModKallsymsLayout, ReadError> {
+        cached(&self.layouts().kallsyms, || {
+            ModKallsymsLayout::resolve(self.types())
+        })
+    }
+    pub fn kernel_symbol_layout(&self) -> Result<&KernelSymbolLayout, ReadError> {
+        cached(&self.layouts().kernel_symbol, || {
+            KernelSymbolLayout::resolve(self.types())
         })
     }
 }

@@ -5,8 +5,9 @@
 use super::mem::{KernelMem, ObjError};
 use crate::addr::Va;
 
-/// The result of a walk: the node addresses (the embedded `list_head`s, head excluded) in list
-/// order, and the error that stopped it early, if any.
+/// The result of a walk: the node addresses (the embedded `list_head`s, head excluded; the
+/// entries' addresses for [`list_for_each_entry`]) in list order, and the error that stopped it
+/// early, if any.
 #[derive(Debug, Default)]
 pub struct ListWalk {
     pub nodes: Vec<Va>,
@@ -90,6 +91,23 @@ pub fn walk_list(km: &KernelMem<'_>, head: Va, what: &str, max_len: usize) -> Li
         };
     }
     out
+}
+
+/// `list_for_each_entry`: walk the list at `head` whose nodes are the `list_head` at
+/// `member_offset` inside each entry, and return the entries' addresses (`container_of`), in list
+/// order, with the error that stopped the walk early, if any.
+pub fn list_for_each_entry(
+    km: &KernelMem<'_>,
+    head: Va,
+    member_offset: u64,
+    what: &str,
+    max_len: usize,
+) -> ListWalk {
+    let mut w = walk_list(km, head, what, max_len);
+    for n in &mut w.nodes {
+        *n = Va(n.0.wrapping_sub(member_offset));
+    }
+    w
 }
 
 #[cfg(test)]

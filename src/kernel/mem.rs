@@ -1,7 +1,11 @@
 //! Kernel virtual memory: typed reads through the translation layer, each fault naming the
 //! address and what was being read.
 
+use super::bytes::{c_string, decode_int, StructBytes};
 use crate::addr::{Pa, Va};
+
+/// The largest object read in one piece (`struct module` is about 1 KiB; modtrack's state 33 KiB).
+pub const MAX_OBJECT: usize = 1 << 20;
 use crate::memory::{FaultKind, MemFault, PhysMem};
 use crate::translate::{Arch, TranslateError};
 
@@ -31,6 +35,15 @@ pub enum ObjError {
 }
 
 impl ObjError {
+    /// The virtual address the fault is at.
+    pub fn va(&self) -> Va {
+        match self {
+            ObjError::Translate { va, .. }
+            | ObjError::Mem { va, .. }
+            | ObjError::Corrupt { va, .. } => *va,
+        }
+    }
+
     /// True when the bytes are missing because the dump's filter excluded them: the report goes
     /// on with a warning rather than failing.
     pub fn is_excluded(&self) -> bool {
@@ -56,13 +69,18 @@ impl<'a> KernelMem<'a> {
         KernelMem { phys, arch }
     }
 
+    /// Bytes from `va` to the end of its page (the architecture's page size).
+    fn left_in_page(&self, va: Va) -> usize {
+        let ps = self.arch.page_size();
+        (ps - (va.0 & (ps - 1))) as usize
+    }
+
     /// Read `buf.len()` bytes at `va`, page by page (a range may cross into another mapping).
     pub fn read(&self, va: Va, buf: &mut [u8], what: &str) -> Result<(), ObjError> {
         let mut done = 0usize;
         while done < buf.len() {
             let cur = va.wrapping_add(done as u64);
-            let in_page = (4096 - (cur.0 & 0xfff)) as usize;
-            let n = in_page.min(buf.len() - done);
+            let n = self.left_in_page(cur).min(buf.len() - done);
             let (pa, _) =
                 self.arch
                     .translate(self.phys, cur)
@@ -113,24 +131,47 @@ impl<'a> KernelMem<'a> {
         }
         let mut b = [0u8; 8];
         self.read(va, &mut b[..size as usize], what)?;
-        let raw = u64::from_le_bytes(b);
-        let bits = size * 8;
-        Ok(if signed && bits < 64 {
-            let shift = 64 - bits;
-            (((raw << shift) as i64) >> shift) as i128
-        } else if signed {
-            raw as i64 as i128
-        } else {
-            raw as i128
+        let v = decode_int(&b[..size as usize], signed);
+        Ok(if signed { v as i128 } else { v as u64 as i128 })
+    }
+
+    /// The `len` bytes of an object at `va`, to decode through its layout's fields.
+    pub fn read_struct(&self, va: Va, len: u64, what: &str) -> Result<StructBytes, ObjError> {
+        let len = usize::try_from(len).unwrap_or(usize::MAX).min(MAX_OBJECT);
+        Ok(StructBytes {
+            va,
+            bytes: self.read_vec(va, len, what)?,
         })
+    }
+
+    /// Read `len` bytes at `va` where pages at or past byte `optional_from` that the dump
+    /// excluded (makedumpfile drops all-zero pages) read as zeros.
+    pub fn read_zero_excluded_tail(
+        &self,
+        va: Va,
+        len: usize,
+        optional_from: usize,
+        what: &str,
+    ) -> Result<Vec<u8>, ObjError> {
+        let mut out = vec![0u8; len];
+        let mut done = 0usize;
+        while done < len {
+            let cur = va.wrapping_add(done as u64);
+            let n = self.left_in_page(cur).min(len - done);
+            match self.read(cur, &mut out[done..done + n], what) {
+                Ok(()) => {}
+                Err(e) if e.is_excluded() && done >= optional_from => out[done..done + n].fill(0),
+                Err(e) => return Err(e),
+            }
+            done += n;
+        }
+        Ok(out)
     }
 
     /// A NUL-terminated string in a fixed-size array (e.g. `char name[56]`): bytes up to the first
     /// NUL or the array's end. Non-UTF-8 bytes are replaced.
     pub fn c_array_str(&self, va: Va, len: usize, what: &str) -> Result<String, ObjError> {
-        let b = self.read_vec(va, len, what)?;
-        let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-        Ok(String::from_utf8_lossy(&b[..end]).into_owned())
+        Ok(c_string(&self.read_vec(va, len, what)?))
     }
 
     /// A string behind a `char *`, at most `max` bytes; NULL gives None.
@@ -141,7 +182,7 @@ impl<'a> KernelMem<'a> {
         let mut out = Vec::new();
         let mut va = Va(ptr);
         while out.len() < max {
-            let chunk = ((4096 - (va.0 & 0xfff)) as usize).min(max - out.len());
+            let chunk = self.left_in_page(va).min(max - out.len());
             let b = self.read_vec(va, chunk, what)?;
             if let Some(n) = b.iter().position(|&c| c == 0) {
                 out.extend_from_slice(&b[..n]);

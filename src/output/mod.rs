@@ -1,7 +1,9 @@
 //! Output: formats analysis data. Never reads memory.
 
+pub mod info;
 pub mod kernel_text;
 pub mod table;
+pub mod vtop;
 
 use crate::analysis::Report;
 

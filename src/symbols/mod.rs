@@ -21,6 +21,7 @@ mod dwarf;
 mod elf;
 mod error;
 mod resolve;
+mod source;
 mod types;
 
 use std::path::Path;
@@ -34,6 +35,7 @@ use elf::ElfInfo;
 
 pub use elf::{SymBinding, SymKind, Symbol};
 pub use error::SymError;
+pub use source::{SymbolSource, TypeSource};
 pub use types::{
     BitField, Composite, Encoding, EnumType, Member, MemberInfo, Scalar, Type, TypeRef,
 };

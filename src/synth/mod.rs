@@ -153,34 +153,3 @@ pub fn noise_page(pfn: u64, page_size: u32) -> Vec<u8> {
         })
         .collect()
 }
-
-/// Use an opened dump in every way with bounded work: info, ranges, reads of the first pages,
-/// odd and huge addresses. Shared by the corruption tests and the fuzz targets.
-pub fn exercise(d: &crate::dump::Dump) {
-    use crate::memory::PhysMem;
-    let _ = d.vmcoreinfo();
-    let info = d.info();
-    let _ = info.to_string();
-    let _ = d.ranges().take(100_000).count();
-    let ps = d.page_size();
-    let mut buf = vec![0u8; ps as usize + 17];
-    for pfn in (0..0x120u64).chain([0xffff_ffff, u64::MAX / ps]) {
-        let _ = d.read_phys(
-            crate::addr::Pa(pfn.saturating_mul(ps)),
-            &mut buf[..ps as usize],
-        );
-    }
-    let _ = d.read_phys(crate::addr::Pa(0x10 * ps + 9), &mut buf);
-    let _ = d.read_phys(crate::addr::Pa(u64::MAX - 3), &mut buf[..8]);
-}
-
-/// Open `data` as a dump after forcing its first bytes to `magic` (so a fuzzer reaches the parser
-/// behind that signature), then [`exercise`] it. Never panics on any input.
-pub fn fuzz_one(magic: &[u8], data: &[u8]) {
-    let mut v = data.to_vec();
-    let n = magic.len().min(v.len());
-    v[..n].copy_from_slice(&magic[..n]);
-    if let Ok(d) = crate::dump::Dump::from_bytes("fuzz", v) {
-        exercise(&d);
-    }
-}
