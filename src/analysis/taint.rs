@@ -67,6 +67,40 @@ pub fn module_taint_letters(taints: u64, flags: &[TaintFlagDef]) -> String {
         .collect()
 }
 
+/// The kernel's `taint_flags[]`; a warning (and no flags) when unreadable.
+pub fn taint_flags(
+    k: &crate::kernel::Kernel<'_>,
+    warnings: &mut Vec<super::model::Warning>,
+) -> Vec<TaintFlagDef> {
+    k.taint_flags().unwrap_or_else(|e| {
+        warnings.push(super::model::Warning::new(
+            super::model::WarningKind::TaintFlags,
+            "taint_flags",
+            e.to_string(),
+        ));
+        Vec::new()
+    })
+}
+
+/// `tainted_mask`, decoded with the dump's flags.
+pub fn kernel_taint(
+    k: &crate::kernel::Kernel<'_>,
+    flags: &[TaintFlagDef],
+    warnings: &mut Vec<super::model::Warning>,
+) -> Option<KernelTaint> {
+    match k.tainted_mask() {
+        Ok(mask) => Some(decode_kernel_taint(mask, flags)),
+        Err(e) => {
+            warnings.push(super::model::Warning::new(
+                super::model::WarningKind::Taint,
+                "taint",
+                e.to_string(),
+            ));
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,39 +160,5 @@ mod tests {
         assert_eq!(k.letters, "O#28");
         assert_eq!(k.bits.len(), 2);
         assert_eq!(k.bits[1].letter, None);
-    }
-}
-
-/// The kernel's `taint_flags[]`; a warning (and no flags) when unreadable.
-pub fn taint_flags(
-    k: &crate::kernel::Kernel<'_>,
-    warnings: &mut Vec<super::model::Warning>,
-) -> Vec<TaintFlagDef> {
-    k.taint_flags().unwrap_or_else(|e| {
-        warnings.push(super::model::Warning::new(
-            super::model::WarningKind::TaintFlags,
-            "taint_flags",
-            e.to_string(),
-        ));
-        Vec::new()
-    })
-}
-
-/// `tainted_mask`, decoded with the dump's flags.
-pub fn kernel_taint(
-    k: &crate::kernel::Kernel<'_>,
-    flags: &[TaintFlagDef],
-    warnings: &mut Vec<super::model::Warning>,
-) -> Option<KernelTaint> {
-    match k.tainted_mask() {
-        Ok(mask) => Some(decode_kernel_taint(mask, flags)),
-        Err(e) => {
-            warnings.push(super::model::Warning::new(
-                super::model::WarningKind::Taint,
-                "taint",
-                e.to_string(),
-            ));
-            None
-        }
     }
 }

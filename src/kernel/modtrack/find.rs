@@ -52,7 +52,7 @@ pub enum ModtrackError {
         module: Va,
         via: &'static str,
         #[source]
-        problem: StateProblem,
+        problem: Box<StateProblem>,
     },
 }
 
@@ -96,7 +96,7 @@ impl Kernel<'_> {
             addr: sym.addr,
             module,
             via: sym.via,
-            problem,
+            problem: Box::new(problem),
         };
         let (state, warnings) = self.read_state(&sym).map_err(fail)?;
         let mut found = FoundState {
