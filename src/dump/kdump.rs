@@ -11,8 +11,9 @@ use super::cache::{PageCache, DEFAULT_CACHE_PAGES};
 use super::decompress::{decompress, Codec};
 use super::error::DumpError;
 use super::format::*;
-use super::notes::{self, NoteSummary};
-use super::source::{read_vec, ByteSource};
+use super::kdump_open as open;
+use super::notes::NoteSummary;
+use super::source::ByteSource;
 use super::vmcoreinfo::VmcoreInfo;
 use super::{PageState, PhysRange};
 use crate::memory::FaultKind;
@@ -26,8 +27,8 @@ fn max_stored_size(block_size: u64) -> u64 {
     block_size * 2 + 1024
 }
 /// Caps on metadata blobs read whole.
-const MAX_VMCOREINFO: u64 = 16 << 20;
-const MAX_NOTES: u64 = 64 << 20;
+pub(super) const MAX_VMCOREINFO: u64 = 16 << 20;
+pub(super) const MAX_NOTES: u64 = 64 << 20;
 
 /// Which signature the file had.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -113,226 +114,38 @@ impl<S: ByteSource> KdumpFile<S> {
     /// Parse and validate the headers; nothing proportional to the dump size is read.
     pub fn open(src: S) -> Result<KdumpFile<S>, DumpError> {
         let name = src.name().to_string();
-        let flen = src.len();
-        let mut hb = [0u8; DISK_DUMP_HEADER_SIZE];
-        src.read_at(0, &mut hb).map_err(|_| {
-            DumpError::truncated(
-                &name,
-                "the kdump header",
-                DISK_DUMP_HEADER_SIZE as u64,
-                flen,
-            )
-        })?;
-        let header: DiskDumpHeader =
-            hb.pread_with(0, scroll::LE)
-                .map_err(|e| DumpError::Corrupt {
-                    path: name.clone(),
-                    offset: 0,
-                    what: "kdump header".into(),
-                    expected: "a disk_dump_header".into(),
-                    hint: super::error::HINT_CORRUPT,
-                    source: Some(Box::new(e)),
-                })?;
-        let flavor = match &header.signature {
-            s if s == KDUMP_SIGNATURE => Flavor::Kdump,
-            s if s == DISKDUMP_SIGNATURE => Flavor::Diskdump,
-            s => {
-                return Err(DumpError::corrupt(
-                    &name,
-                    0,
-                    format!("signature {:?}", String::from_utf8_lossy(s)),
-                    "\"KDUMP   \" or \"DISKDUMP\"",
-                ))
-            }
-        };
         let mut warnings = Vec::new();
-        if header.header_version < 0 {
-            return Err(DumpError::corrupt(
-                &name,
-                8,
-                format!("header_version {}", header.header_version),
-                "0..=6",
-            ));
-        }
-        if header.header_version > 6 {
-            warnings.push(format!(
-                "header_version {} is newer than 6; reading it as version 6",
-                header.header_version
-            ));
-        }
-        let bs = header.block_size;
-        if !(512..=65536).contains(&bs) || (bs as u32).count_ones() != 1 {
-            if bs.swap_bytes() > 0 && (bs.swap_bytes() as u32).is_power_of_two() {
-                return Err(DumpError::Unsupported {
-                    path: name,
-                    what: "a big-endian kdump file".into(),
-                    hint: "Open it on a host of the dumped machine's byte order".into(),
-                });
-            }
-            return Err(DumpError::corrupt(
-                &name,
-                428,
-                format!("block_size {bs}"),
-                "a power of two between 512 and 65536 (the page size)",
-            ));
-        }
-        let block_size = bs as u64;
-        if header.sub_hdr_size < 0 {
-            return Err(DumpError::corrupt(
-                &name,
-                432,
-                format!("sub_hdr_size {}", header.sub_hdr_size),
-                "a non-negative block count",
-            ));
-        }
-        let sub_hdr_blocks = header.sub_hdr_size as u64;
-
-        // Sub-header: only the fields the version defines.
-        let mut sub = KdumpSubHeader::default();
-        if flavor == Flavor::Kdump && header.header_version >= 1 {
-            let want = sub_header_len_for_version(header.header_version.min(6)) as u64;
-            let have = want.min(sub_hdr_blocks * block_size);
-            let mut sb = [0u8; KDUMP_SUB_HEADER_SIZE];
-            src.read_at(block_size, &mut sb[..have as usize])
-                .map_err(|_| {
-                    DumpError::truncated(&name, "the kdump sub-header", block_size + have, flen)
-                })?;
-            sub = sb.pread_with(0, scroll::LE).unwrap_or_default();
-        }
+        let (header, flavor) = open::main_header(&src, &name, &mut warnings)?;
+        let block_size = open::block_size(&header, &name)?;
+        let (sub, sub_hdr_blocks) = open::sub_header(&src, &name, &header, flavor, block_size)?;
         let v = header.header_version;
         let max_mapnr = if v >= 6 && sub.max_mapnr_64 != 0 {
             sub.max_mapnr_64
         } else {
             header.max_mapnr as u64
         };
-
-        // Bitmaps.
-        let bitmap_off = (1 + sub_hdr_blocks)
-            .checked_mul(block_size)
-            .ok_or_else(|| {
-                DumpError::corrupt(&name, 432, "sub_hdr_size overflows", "a sane block count")
-            })?;
-        let bitmap_len = (header.bitmap_blocks as u64)
-            .checked_mul(block_size)
-            .ok_or_else(|| {
-                DumpError::corrupt(&name, 436, "bitmap size overflows", "a sane block count")
-            })?;
-        let bitmap_end = bitmap_off + bitmap_len; // both < 2^32 * 2^16 each: no overflow
-        if bitmap_end > flen {
-            return Err(DumpError::truncated(
-                &name,
-                "the page bitmaps",
-                bitmap_end,
-                flen,
-            ));
-        }
-        let half_bits = (bitmap_len / 2) * 8;
-        let (ram, dumpable_bm, single_bitmap) = if max_mapnr <= half_bits
-            && header.bitmap_blocks >= 2
-        {
-            (
-                Bitmap {
-                    off: bitmap_off,
-                    nbits: max_mapnr,
-                },
-                Bitmap {
-                    off: bitmap_off + bitmap_len / 2,
-                    nbits: max_mapnr,
-                },
-                false,
-            )
-        } else if max_mapnr <= bitmap_len * 8 {
-            warnings.push("only one bitmap (legacy partial diskdump): RAM and dumpable pages are not distinguished".into());
-            let b = Bitmap {
-                off: bitmap_off,
-                nbits: max_mapnr,
-            };
-            (b, b, true)
-        } else {
-            return Err(DumpError::corrupt(
-                &name,
-                436,
-                format!(
-                    "bitmap_blocks {} ({} bytes per bitmap) for max_mapnr {max_mapnr}",
-                    header.bitmap_blocks,
-                    bitmap_len / 2
-                ),
-                format!("bitmaps of at least {} bytes each", max_mapnr.div_ceil(8)),
-            ));
-        };
-        let desc_base = bitmap_end;
-
-        // Split part.
+        let bm = open::bitmaps(
+            &src,
+            &name,
+            &header,
+            block_size,
+            sub_hdr_blocks,
+            max_mapnr,
+            &mut warnings,
+        )?;
         let split = flavor == Flavor::Kdump && v >= 2 && sub.split != 0;
         let (pfn_lo, pfn_hi) = if split {
-            let (s, e) = if v >= 6 {
-                (sub.start_pfn_64, sub.end_pfn_64)
-            } else {
-                (sub.start_pfn, sub.end_pfn)
-            };
-            if s > e || e > max_mapnr {
-                return Err(DumpError::corrupt(
-                    &name,
-                    block_size + if v >= 6 { 80 } else { 16 },
-                    format!("split range start_pfn {s:#x} end_pfn {e:#x}"),
-                    format!("start <= end <= max_mapnr ({max_mapnr:#x})"),
-                ));
-            }
-            (s, e)
+            open::split_range(&name, &sub, v, block_size, max_mapnr)?
         } else {
             (0, max_mapnr)
         };
-
-        // VMCOREINFO and notes: optional, never fatal.
-        let mut vmcoreinfo = None;
-        if v >= 3 && sub.size_vmcoreinfo > 0 {
-            match read_vec(
-                &src,
-                sub.offset_vmcoreinfo,
-                sub.size_vmcoreinfo,
-                MAX_VMCOREINFO,
-            ) {
-                Ok(b) => {
-                    let vi = VmcoreInfo::parse(&b);
-                    if !vi.is_empty() {
-                        vmcoreinfo = Some(vi);
-                    }
-                }
-                Err(_) => warnings.push(format!(
-                    "VMCOREINFO at offset {:#x} size {:#x} is outside the file",
-                    sub.offset_vmcoreinfo, sub.size_vmcoreinfo
-                )),
-            }
-        }
-        let mut notes = NoteSummary::default();
-        if v >= 4 && sub.size_note > 0 {
-            match read_vec(&src, sub.offset_note, sub.size_note, MAX_NOTES) {
-                Ok(b) => {
-                    let (s, vi) = notes::summarize(&b);
-                    if !s.well_formed {
-                        warnings.push(format!(
-                            "ELF notes at offset {:#x} are malformed after {} notes",
-                            sub.offset_note, s.total
-                        ));
-                    }
-                    notes = s;
-                    if vmcoreinfo.is_none() {
-                        vmcoreinfo = vi;
-                    }
-                }
-                Err(_) => warnings.push(format!(
-                    "ELF notes at offset {:#x} size {:#x} are outside the file",
-                    sub.offset_note, sub.size_note
-                )),
-            }
-        }
+        let (vmcoreinfo, notes) = open::metadata(&src, &sub, v, &mut warnings);
         if header.status & DUMP_DH_COMPRESSED_INCOMPLETE != 0 {
             warnings.push(
                 "the dump is incomplete (header status INCOMPLETE): pages written last are missing"
                     .into(),
             );
         }
-
         Ok(KdumpFile {
             src,
             flavor,
@@ -340,10 +153,10 @@ impl<S: ByteSource> KdumpFile<S> {
             sub,
             block_size,
             max_mapnr,
-            ram,
-            dumpable: RankIndex::new(dumpable_bm),
-            single_bitmap,
-            desc_base,
+            ram: bm.ram,
+            dumpable: RankIndex::new(bm.dumpable),
+            single_bitmap: bm.single,
+            desc_base: bm.end,
             pfn_lo,
             pfn_hi,
             split,

@@ -14,6 +14,7 @@ pub mod flattened;
 pub mod format;
 pub mod info;
 pub mod kdump;
+mod kdump_open;
 pub mod notes;
 pub mod source;
 pub mod split;

@@ -70,6 +70,139 @@ pub struct ModtrackState {
     pub probe_missed: u64,
 }
 
+/// A validated blob and its field table: state fields by name.
+struct State<'a> {
+    blob: Blob<'a>,
+    f: Fields,
+}
+
+impl State<'_> {
+    fn u32(&self, n: &str) -> Result<u32, DecodeError> {
+        let d = self.f.get(SCOPE_STATE, n, TYPE_U32)?;
+        self.blob.u32(u64::from(d.offset), n)
+    }
+    fn u64(&self, n: &str) -> Result<u64, DecodeError> {
+        let d = self.f.get(SCOPE_STATE, n, TYPE_U64)?;
+        self.blob.u64(u64::from(d.offset), n)
+    }
+    fn chars(&self, n: &str) -> Result<String, DecodeError> {
+        let d = self.f.get(SCOPE_STATE, n, TYPE_CHARS)?;
+        self.blob.chars(u64::from(d.offset), u64::from(d.size), n)
+    }
+    /// An entry's char[] field.
+    fn entry_chars(&self, at: u64, d: &FieldDesc, what: &str) -> Result<String, DecodeError> {
+        self.blob
+            .chars(at + u64::from(d.offset), u64::from(d.size), what)
+    }
+    fn entry_u64(&self, at: u64, d: &FieldDesc, what: &str) -> Result<u64, DecodeError> {
+        self.blob.u64(at + u64::from(d.offset), what)
+    }
+}
+
+/// Taint letters as modtrack renders them: bit i in taints and in taint_module_mask.
+struct Letters {
+    letters: Vec<u8>,
+    module_mask: u32,
+    n: usize,
+}
+
+impl Letters {
+    fn read(st: &State<'_>) -> Result<Letters, DecodeError> {
+        let nr_taint = st.u32("nr_taint_flags")?;
+        let module_mask = st.u32("taint_module_mask")?;
+        let d = st.f.get(SCOPE_STATE, "taint_letters", TYPE_BYTES)?;
+        let letters = st
+            .blob
+            .bytes(u64::from(d.offset), u64::from(d.size), "taint_letters")?
+            .to_vec();
+        let n = (nr_taint as usize).min(letters.len()).min(32);
+        Ok(Letters {
+            letters,
+            module_mask,
+            n,
+        })
+    }
+
+    fn render(&self, taints: u64) -> String {
+        let mut s: Vec<u8> = (0..self.n)
+            .filter(|&i| self.module_mask & (1 << i) != 0 && taints & (1 << i) != 0)
+            .map(|i| self.letters[i])
+            .collect();
+        // The C string ends at a NUL letter, as modtrack's %s would.
+        if let Some(z) = s.iter().position(|&c| c == 0) {
+            s.truncate(z);
+        }
+        String::from_utf8_lossy(&s).into_owned()
+    }
+}
+
+/// The unloaded list, newest first, and its pool.
+fn unloaded(
+    st: &State<'_>,
+    torn: bool,
+    letters: &Letters,
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<Unloaded>, Pool), DecodeError> {
+    let (b, f) = (&st.blob, &st.f);
+    let p = pool(b, f, "unloaded", "unloaded_pool", "modtrack unloaded list")?;
+    let field = |n, ty| entry_field(f, SCOPE_UNLOADED, n, ty, p.entry_size);
+    let (name, taints, count) = (
+        field("name", TYPE_CHARS)?,
+        field("taints", TYPE_U64)?,
+        field("count", TYPE_U64)?,
+    );
+    let (entries, err) = walk(b, &p, &field("next", TYPE_INDEX)?, torn);
+    warnings.extend(err);
+    let mut out = Vec::with_capacity(entries.len());
+    for at in entries {
+        let t = st.entry_u64(at, &taints, "unloaded taints")?;
+        out.push(Unloaded {
+            name: st.entry_chars(at, &name, "unloaded name")?,
+            taints: t,
+            taint_letters: letters.render(t),
+            count: st.entry_u64(at, &count, "unloaded count")?,
+        });
+    }
+    Ok((out, p))
+}
+
+/// The duplicate-failure list, newest first, and its pool.
+fn dup_failed(
+    st: &State<'_>,
+    torn: bool,
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<DupFailed>, Pool), DecodeError> {
+    let (b, f) = (&st.blob, &st.f);
+    let p = pool(b, f, "dupfail", "dupfail_pool", "modtrack duplicate list")?;
+    let field = |n, ty| entry_field(f, SCOPE_DUPFAIL, n, ty, p.entry_size);
+    let (name, count, reasons) = (
+        field("name", TYPE_CHARS)?,
+        field("count", TYPE_U64)?,
+        field("reasons", TYPE_U64)?,
+    );
+    let (entries, err) = walk(b, &p, &field("next", TYPE_INDEX)?, torn);
+    warnings.extend(err);
+    let mut out = Vec::with_capacity(entries.len());
+    for at in entries {
+        out.push(DupFailed {
+            name: st.entry_chars(at, &name, "dupfail name")?,
+            count: st.entry_u64(at, &count, "dupfail count")?,
+            reasons: st.entry_u64(at, &reasons, "dupfail reasons")?,
+        });
+    }
+    Ok((out, p))
+}
+
+fn unload_tracking(flags: u32) -> UnloadTracking {
+    if flags & F_UNLOAD_TP != 0 {
+        UnloadTracking::Exact
+    } else if flags & F_UNLOAD_NOTIFIER != 0 {
+        UnloadTracking::Approximate
+    } else {
+        UnloadTracking::None
+    }
+}
+
 /// Decode a `modtrack_state` blob (the bytes at the symbol, `state_size` long). Errors: the
 /// state cannot be used; the warnings: it was used, but something is off (torn update, damaged
 /// list, dropped entries).
@@ -85,114 +218,28 @@ pub fn decode(bytes: &[u8]) -> Result<(ModtrackState, Vec<String>), DecodeError>
         b: &bytes[..h.state_size as usize],
     };
     let f = Fields::parse(&blob, &h)?;
+    let st = State { blob, f };
     let mut warnings = Vec::new();
-
-    let s32 = |n: &str| -> Result<u32, DecodeError> {
-        let d = f.get(SCOPE_STATE, n, TYPE_U32)?;
-        blob.u32(u64::from(d.offset), n)
-    };
-    let s64 = |n: &str| -> Result<u64, DecodeError> {
-        let d = f.get(SCOPE_STATE, n, TYPE_U64)?;
-        blob.u64(u64::from(d.offset), n)
-    };
-    let seq = s64("seq")?;
+    let seq = st.u64("seq")?;
     let torn = seq % 2 == 1;
     if torn {
         warnings.push(format!(
             "update in progress (seq {seq} is odd): a CPU stopped inside a list change; the lists are read from their heads, one count may be one behind"
         ));
     }
-    let flags = s32("flags")?;
-    let release = {
-        let d = f.get(SCOPE_STATE, "release", TYPE_CHARS)?;
-        blob.chars(u64::from(d.offset), u64::from(d.size), "release")?
-    };
-
-    // Taint letters as modtrack renders them: bit i in taints and in taint_module_mask.
-    let nr_taint = s32("nr_taint_flags")?;
-    let module_mask = s32("taint_module_mask")?;
-    let letters = {
-        let d = f.get(SCOPE_STATE, "taint_letters", TYPE_BYTES)?;
-        blob.bytes(u64::from(d.offset), u64::from(d.size), "taint_letters")?
-            .to_vec()
-    };
-    let n_letters = (nr_taint as usize).min(letters.len()).min(32);
-    let render = |taints: u64| -> String {
-        let mut s: Vec<u8> = (0..n_letters)
-            .filter(|&i| module_mask & (1 << i) != 0 && taints & (1 << i) != 0)
-            .map(|i| letters[i])
-            .collect();
-        // The C string ends at a NUL letter, as modtrack's %s would.
-        if let Some(z) = s.iter().position(|&c| c == 0) {
-            s.truncate(z);
-        }
-        String::from_utf8_lossy(&s).into_owned()
-    };
-
+    let flags = st.u32("flags")?;
+    let release = st.chars("release")?;
+    let letters = Letters::read(&st)?;
     let mut counters = Vec::with_capacity(COUNTERS.len());
     for (name, flag) in COUNTERS {
         counters.push(Counter {
             name,
-            value: s64(name)?,
+            value: st.u64(name)?,
             collected: flags & flag != 0,
         });
     }
-
-    // Unloaded tainted modules.
-    let up = pool(
-        &blob,
-        &f,
-        "unloaded",
-        "unloaded_pool",
-        "modtrack unloaded list",
-    )?;
-    let u_name = entry_field(&f, SCOPE_UNLOADED, "name", TYPE_CHARS, up.entry_size)?;
-    let u_taints = entry_field(&f, SCOPE_UNLOADED, "taints", TYPE_U64, up.entry_size)?;
-    let u_count = entry_field(&f, SCOPE_UNLOADED, "count", TYPE_U64, up.entry_size)?;
-    let u_next = entry_field(&f, SCOPE_UNLOADED, "next", TYPE_INDEX, up.entry_size)?;
-    let (entries, err) = walk(&blob, &up, &u_next, torn);
-    warnings.extend(err);
-    let mut unloaded = Vec::with_capacity(entries.len());
-    for at in entries {
-        let taints = blob.u64(at + u64::from(u_taints.offset), "unloaded taints")?;
-        unloaded.push(Unloaded {
-            name: blob.chars(
-                at + u64::from(u_name.offset),
-                u64::from(u_name.size),
-                "unloaded name",
-            )?,
-            taints,
-            taint_letters: render(taints),
-            count: blob.u64(at + u64::from(u_count.offset), "unloaded count")?,
-        });
-    }
-
-    // Duplicate failed loads.
-    let dp = pool(
-        &blob,
-        &f,
-        "dupfail",
-        "dupfail_pool",
-        "modtrack duplicate list",
-    )?;
-    let d_name = entry_field(&f, SCOPE_DUPFAIL, "name", TYPE_CHARS, dp.entry_size)?;
-    let d_count = entry_field(&f, SCOPE_DUPFAIL, "count", TYPE_U64, dp.entry_size)?;
-    let d_reasons = entry_field(&f, SCOPE_DUPFAIL, "reasons", TYPE_U64, dp.entry_size)?;
-    let d_next = entry_field(&f, SCOPE_DUPFAIL, "next", TYPE_INDEX, dp.entry_size)?;
-    let (entries, err) = walk(&blob, &dp, &d_next, torn);
-    warnings.extend(err);
-    let mut dup_failed = Vec::with_capacity(entries.len());
-    for at in entries {
-        dup_failed.push(DupFailed {
-            name: blob.chars(
-                at + u64::from(d_name.offset),
-                u64::from(d_name.size),
-                "dupfail name",
-            )?,
-            count: blob.u64(at + u64::from(d_count.offset), "dupfail count")?,
-            reasons: blob.u64(at + u64::from(d_reasons.offset), "dupfail reasons")?,
-        });
-    }
+    let (unloaded, up) = unloaded(&st, torn, &letters, &mut warnings)?;
+    let (dup_failed, dp) = dup_failed(&st, torn, &mut warnings)?;
     for (p, name) in [
         (&up, "unloaded tainted modules"),
         (&dp, "duplicate failed loads"),
@@ -204,14 +251,6 @@ pub fn decode(bytes: &[u8]) -> Result<(ModtrackState, Vec<String>), DecodeError>
             ));
         }
     }
-
-    let unload_tracking = if flags & F_UNLOAD_TP != 0 {
-        UnloadTracking::Exact
-    } else if flags & F_UNLOAD_NOTIFIER != 0 {
-        UnloadTracking::Approximate
-    } else {
-        UnloadTracking::None
-    };
     let state = ModtrackState {
         layout_version: LAYOUT_VERSION,
         release,
@@ -224,7 +263,7 @@ pub fn decode(bytes: &[u8]) -> Result<(ModtrackState, Vec<String>), DecodeError>
             .filter(|(i, _)| flags & (1 << i) != 0)
             .map(|(_, &n)| n)
             .collect(),
-        unload_tracking,
+        unload_tracking: unload_tracking(flags),
         unloaded,
         unloaded_dropped: up.dropped,
         unloaded_capacity: up.cap,
@@ -233,8 +272,8 @@ pub fn decode(bytes: &[u8]) -> Result<(ModtrackState, Vec<String>), DecodeError>
         dup_failed_collected: flags & (F_DUP_PROBE | F_DUP_EMULATED) != 0,
         dup_failed_dropped: dp.dropped,
         dup_failed_capacity: dp.cap,
-        untracked_loads: s64("untracked_loads")?,
-        probe_missed: s64("probe_missed")?,
+        untracked_loads: st.u64("untracked_loads")?,
+        probe_missed: st.u64("probe_missed")?,
     };
     Ok((state, warnings))
 }
