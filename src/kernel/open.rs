@@ -41,18 +41,8 @@ impl Target {
         vmlinux: impl AsRef<Path>,
         options: TargetOptions,
     ) -> Result<Target, OpenError> {
-        let dump = Dump::open_with(
-            vmcore,
-            OpenOptions {
-                zero_excluded: options.zero_excluded,
-            },
-        )?;
         let vmlinux = Arc::new(Vmlinux::open(vmlinux)?);
-        Ok(Target {
-            dump,
-            vmlinux,
-            options,
-        })
+        Target::open_dump(vmcore, vmlinux, options)
     }
 
     /// Open a dump of the kernel whose vmlinux is already open.

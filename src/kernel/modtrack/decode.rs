@@ -136,6 +136,42 @@ impl Letters {
     }
 }
 
+/// One of the two index-linked lists: its pool, the offsets of its entries (newest first) and
+/// the entry fields by name.
+struct List<'s> {
+    pool: Pool,
+    entries: Vec<u64>,
+    fields: &'s Fields,
+    scope: u16,
+}
+
+impl List<'_> {
+    fn open<'s>(
+        st: &'s State<'_>,
+        list: &'static str,
+        pool_name: &str,
+        what: &'static str,
+        scope: u16,
+        torn: bool,
+        warnings: &mut Vec<String>,
+    ) -> Result<List<'s>, DecodeError> {
+        let pool = pool(&st.blob, &st.f, list, pool_name, what)?;
+        let next = entry_field(&st.f, scope, "next", TYPE_INDEX, pool.entry_size)?;
+        let (entries, err) = walk(&st.blob, &pool, &next, torn);
+        warnings.extend(err);
+        Ok(List {
+            pool,
+            entries,
+            fields: &st.f,
+            scope,
+        })
+    }
+
+    fn field(&self, name: &str, ty: u16) -> Result<FieldDesc, DecodeError> {
+        entry_field(self.fields, self.scope, name, ty, self.pool.entry_size)
+    }
+}
+
 /// The unloaded list, newest first, and its pool.
 fn unloaded(
     st: &State<'_>,
@@ -143,18 +179,22 @@ fn unloaded(
     letters: &Letters,
     warnings: &mut Vec<String>,
 ) -> Result<(Vec<Unloaded>, Pool), DecodeError> {
-    let (b, f) = (&st.blob, &st.f);
-    let p = pool(b, f, "unloaded", "unloaded_pool", "modtrack unloaded list")?;
-    let field = |n, ty| entry_field(f, SCOPE_UNLOADED, n, ty, p.entry_size);
+    let l = List::open(
+        st,
+        "unloaded",
+        "unloaded_pool",
+        "modtrack unloaded list",
+        SCOPE_UNLOADED,
+        torn,
+        warnings,
+    )?;
     let (name, taints, count) = (
-        field("name", TYPE_CHARS)?,
-        field("taints", TYPE_U64)?,
-        field("count", TYPE_U64)?,
+        l.field("name", TYPE_CHARS)?,
+        l.field("taints", TYPE_U64)?,
+        l.field("count", TYPE_U64)?,
     );
-    let (entries, err) = walk(b, &p, &field("next", TYPE_INDEX)?, torn);
-    warnings.extend(err);
-    let mut out = Vec::with_capacity(entries.len());
-    for at in entries {
+    let mut out = Vec::with_capacity(l.entries.len());
+    for &at in &l.entries {
         let t = st.entry_u64(at, &taints, "unloaded taints")?;
         out.push(Unloaded {
             name: st.entry_chars(at, &name, "unloaded name")?,
@@ -163,7 +203,7 @@ fn unloaded(
             count: st.entry_u64(at, &count, "unloaded count")?,
         });
     }
-    Ok((out, p))
+    Ok((out, l.pool))
 }
 
 /// The duplicate-failure list, newest first, and its pool.
@@ -172,25 +212,29 @@ fn dup_failed(
     torn: bool,
     warnings: &mut Vec<String>,
 ) -> Result<(Vec<DupFailed>, Pool), DecodeError> {
-    let (b, f) = (&st.blob, &st.f);
-    let p = pool(b, f, "dupfail", "dupfail_pool", "modtrack duplicate list")?;
-    let field = |n, ty| entry_field(f, SCOPE_DUPFAIL, n, ty, p.entry_size);
+    let l = List::open(
+        st,
+        "dupfail",
+        "dupfail_pool",
+        "modtrack duplicate list",
+        SCOPE_DUPFAIL,
+        torn,
+        warnings,
+    )?;
     let (name, count, reasons) = (
-        field("name", TYPE_CHARS)?,
-        field("count", TYPE_U64)?,
-        field("reasons", TYPE_U64)?,
+        l.field("name", TYPE_CHARS)?,
+        l.field("count", TYPE_U64)?,
+        l.field("reasons", TYPE_U64)?,
     );
-    let (entries, err) = walk(b, &p, &field("next", TYPE_INDEX)?, torn);
-    warnings.extend(err);
-    let mut out = Vec::with_capacity(entries.len());
-    for at in entries {
+    let mut out = Vec::with_capacity(l.entries.len());
+    for &at in &l.entries {
         out.push(DupFailed {
             name: st.entry_chars(at, &name, "dupfail name")?,
             count: st.entry_u64(at, &count, "dupfail count")?,
             reasons: st.entry_u64(at, &reasons, "dupfail reasons")?,
         });
     }
-    Ok((out, p))
+    Ok((out, l.pool))
 }
 
 fn unload_tracking(flags: u32) -> UnloadTracking {

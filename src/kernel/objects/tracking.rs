@@ -4,6 +4,8 @@
 //! `last_unloaded_module`.
 
 use super::{Objects, MAX_LIST};
+use crate::addr::Va;
+use crate::kernel::bytes::StructBytes;
 use crate::kernel::error::ReadError;
 use crate::kernel::list::list_for_each_entry;
 use crate::kernel::Kernel;
@@ -37,71 +39,71 @@ pub struct LastUnloadedModule {
 }
 
 impl Kernel<'_> {
+    /// Walk a kernel list of small entries and decode each one's first `size` bytes.
+    fn entries<T>(
+        &self,
+        head: Va,
+        list: u64,
+        size: u64,
+        (what, entry): (&str, &str),
+        decode: impl Fn(&StructBytes) -> T,
+    ) -> Objects<T> {
+        let mem = self.mem();
+        let w = list_for_each_entry(&mem, head, list, what, MAX_LIST);
+        let entries = w
+            .nodes
+            .iter()
+            .map(|&at| (at, mem.read_struct(at, size, entry).map(|b| decode(&b))))
+            .collect();
+        Objects {
+            entries,
+            walked: w.nodes.len(),
+            stopped: w.error,
+        }
+    }
+
     /// `unloaded_tainted_modules`. An error that [`ReadError::is_absent`]: the kernel does not
     /// track (the option is off or predates 5.19).
     pub fn unloaded_tainted_modules(&self) -> Result<Objects<UnloadTaintEntry>, ReadError> {
         let (head, _) = self.var("unloaded_tainted_modules", Some("kernel/module/tracking.c"))?;
         let l = self.unload_taint_layout()?;
-        let mem = self.mem();
-        let w = list_for_each_entry(&mem, head, l.list, "unloaded_tainted_modules", MAX_LIST);
         let size = (l.count.offset + l.count.size)
             .max(l.taints.offset + l.taints.size)
             .max(l.name.offset + l.name.len);
-        let entries = w
-            .nodes
-            .iter()
-            .map(|&at| {
-                let e = mem
-                    .read_struct(at, size, "struct mod_unload_taint")
-                    .map(|b| UnloadTaintEntry {
-                        name: b.chars(l.name),
-                        taints: b.uint(l.taints),
-                        count: b.uint(l.count),
-                    });
-                (at, e)
-            })
-            .collect();
-        Ok(Objects {
-            entries,
-            walked: w.nodes.len(),
-            stopped: w.error,
-        })
+        Ok(self.entries(
+            head,
+            l.list,
+            size,
+            ("unloaded_tainted_modules", "struct mod_unload_taint"),
+            |b| UnloadTaintEntry {
+                name: b.chars(l.name),
+                taints: b.uint(l.taints),
+                count: b.uint(l.count),
+            },
+        ))
     }
 
     /// `dup_failed_modules`. Absent ([`ReadError::is_absent`]): no CONFIG_MODULE_STATS.
     pub fn dup_failed_modules(&self) -> Result<Objects<FailLoadEntry>, ReadError> {
         let (head, _) = self.var("dup_failed_modules", Some("kernel/module/stats.c"))?;
         let l = self.fail_load_layout()?;
-        let mem = self.mem();
-        let w = list_for_each_entry(&mem, head, l.list, "dup_failed_modules", MAX_LIST);
-        let size = [
-            l.name.offset + l.name.len,
-            l.count.offset + l.count.size,
-            l.dup_fail_mask.offset + l.dup_fail_mask.size,
-        ]
-        .into_iter()
-        .max()
-        .unwrap_or(0);
-        let entries = w
-            .nodes
-            .iter()
-            .map(|&at| {
-                let e = mem
-                    .read_struct(at, size, "struct mod_fail_load")
-                    .map(|b| FailLoadEntry {
-                        name: b.chars(l.name),
-                        // atomic_long_t, printed with %lu
-                        count: b.uint(l.count),
-                        dup_fail_mask: b.uint(l.dup_fail_mask),
-                    });
-                (at, e)
-            })
-            .collect();
-        Ok(Objects {
-            entries,
-            walked: w.nodes.len(),
-            stopped: w.error,
-        })
+        let size = (l.name.offset + l.name.len)
+            .max(l.count.offset + l.count.size)
+            .max(l.dup_fail_mask.offset + l.dup_fail_mask.size);
+        Ok(self.entries(
+            head,
+            l.list,
+            size,
+            ("dup_failed_modules", "struct mod_fail_load"),
+            |b| {
+                FailLoadEntry {
+                    name: b.chars(l.name),
+                    // atomic_long_t, printed with %lu
+                    count: b.uint(l.count),
+                    dup_fail_mask: b.uint(l.dup_fail_mask),
+                }
+            },
+        ))
     }
 
     /// `last_unloaded_module`; `Ok(None)` when the kernel has none or its shape is unknown.
