@@ -1,5 +1,6 @@
 //! Analyses: read kernel objects, return plain data (with warnings). Never print.
 
+pub mod events;
 pub mod identity;
 pub mod model;
 pub mod modtrack;
