@@ -109,8 +109,8 @@ pub(crate) fn header(t: &str) -> Option<Header<'_>> {
     if let Some(msg) = t.strip_prefix("Kernel panic - not syncing: ") {
         return Some(Header::Panic(msg));
     }
-    if t.starts_with("kernel BUG at ") {
-        let loc = t["kernel BUG at ".len()..].strip_suffix('!');
+    if let Some(at) = t.strip_prefix("kernel BUG at ") {
+        let loc = at.strip_suffix('!');
         let (file, line) = match loc.and_then(|l| l.rsplit_once(':')) {
             Some((f, l)) if !f.is_empty() => (Some(f), dec_u32(l)),
             _ => (None, None),
