@@ -4,6 +4,7 @@ pub mod context;
 pub mod layout;
 pub mod list;
 pub mod mem;
+pub mod page;
 
 pub use context::{Kernel, KernelError};
 pub use list::{walk_list, ListWalk};

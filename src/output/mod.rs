@@ -1,6 +1,7 @@
 //! Output: formats analysis data. Never reads memory.
 
 pub mod kernel_text;
+pub mod page;
 pub mod table;
 
 use crate::analysis::Report;
