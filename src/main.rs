@@ -68,7 +68,7 @@ enum Cmd {
         vmlinux: PathBuf,
         /// A pfn (hex, as the kernel prints pfns; `0x` and a `pfn:` prefix optional), a struct
         /// page address, or a kernel virtual address (direct map, kernel image, vmalloc).
-        /// Values from 0xffff800000000000 up are addresses, smaller ones pfns.
+        /// Values from 0x8000000000000000 up are addresses, smaller ones pfns.
         target: String,
         #[arg(long)]
         json: bool,

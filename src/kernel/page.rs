@@ -41,6 +41,12 @@ pub enum PageError {
     BadSize(u64),
     #[error("vmemmap_base in the dump is {dump:#x} but VMCOREINFO says SYMBOL(vmemmap)={vmcoreinfo:#x}; the dump is inconsistent (try another dump of the same crash)")]
     VmemmapMismatch { dump: u64, vmcoreinfo: u64 },
+    #[error("cannot read vmemmap_base at {va}, the base of the struct page array: {source}")]
+    VmemmapBase {
+        va: Va,
+        #[source]
+        source: Box<ObjError>,
+    },
     #[error("pfn {pfn:#x} is beyond max_pfn {max_pfn:#x}: this machine has no such page frame (pfns are hex, as the kernel prints them)")]
     BeyondMaxPfn { pfn: u64, max_pfn: u64 },
     #[error("cannot read the struct page of pfn {pfn:#x} at {va} (the vmemmap has no page there: a memory hole, or a page the dump left out): {source}")]
@@ -48,13 +54,13 @@ pub enum PageError {
         pfn: u64,
         va: Va,
         #[source]
-        source: ObjError,
+        source: Box<ObjError>,
     },
     #[error("{addr:#x} is not a kernel address that can be translated: {source}")]
     Translate {
         addr: u64,
         #[source]
-        source: TranslateError,
+        source: Box<TranslateError>,
     },
 }
 
@@ -482,7 +488,10 @@ impl<'k, 'a> Pages<'k, 'a> {
                 let v = k
                     .mem()
                     .u64(va, "vmemmap_base")
-                    .map_err(|source| PageError::Read { pfn: 0, va, source })?;
+                    .map_err(|e| PageError::VmemmapBase {
+                        va,
+                        source: Box::new(e),
+                    })?;
                 if let Some(x) = vi_vmemmap.filter(|x| *x != v) {
                     return Err(PageError::VmemmapMismatch {
                         dump: v,
@@ -538,19 +547,24 @@ impl<'k, 'a> Pages<'k, 'a> {
         Some((pfn, off % self.layout.size))
     }
 
-    /// A PFN, a struct page address, or a kernel virtual address, to the pfn it names.
+    /// A PFN, a struct page address, or a kernel virtual address, to the pfn it names: a value
+    /// below 2^63 is a pfn, one above an address.
     pub fn locate(&self, addr: u64) -> Result<(u64, Located), PageError> {
-        if addr < 0xffff_8000_0000_0000 && addr < (1u64 << 52) {
+        // A pfn is below 2^40 (52-bit physical addresses); kernel addresses have the top bit set.
+        if addr < 1u64 << 63 {
             return Ok((addr, Located::Pfn));
         }
         if let Some((pfn, offset)) = self.pfn_of_struct_page(addr) {
             return Ok((pfn, Located::StructPage { offset }));
         }
-        let (pa, how) = self
-            .k
-            .xlat
-            .translate(self.k.phys, Va(addr))
-            .map_err(|source| PageError::Translate { addr, source })?;
+        let (pa, how) =
+            self.k
+                .xlat
+                .translate(self.k.phys, Va(addr))
+                .map_err(|e| PageError::Translate {
+                    addr,
+                    source: Box::new(e),
+                })?;
         let how = match how {
             Translation::DirectMap => "direct map".to_string(),
             Translation::KernelImage => "kernel image".to_string(),
@@ -572,7 +586,11 @@ impl<'k, 'a> Pages<'k, 'a> {
             .k
             .mem()
             .read_vec(va, self.layout.size as usize, "struct page")
-            .map_err(|source| PageError::Read { pfn, va, source })?;
+            .map_err(|e| PageError::Read {
+                pfn,
+                va,
+                source: Box::new(e),
+            })?;
         Ok((va, buf))
     }
 
@@ -686,7 +704,7 @@ fn flags_layout(k: &Kernel<'_>) -> Result<FlagsLayout, SymError> {
             .ok()
             .and_then(|(_, t)| t.array_len()),
     };
-    let nodes_shift = max_numnodes.map(|n| order_base_2(n)).unwrap_or(0);
+    let nodes_shift = max_numnodes.map(order_base_2).unwrap_or(0);
     // CONFIG_NUMA_BALANCING: kernel/sched/fair.c task_numa_fault().
     let numa_balancing = vm.symbol_addr("task_numa_fault").is_ok();
     let nr_cpus = if numa_balancing {

@@ -205,3 +205,163 @@ fn dmesg_prefixes() {
     let r = dmesg_records("[ 1.0]  do_one_initcall+0x5b/0x320\n");
     assert_eq!(r[0].text, " do_one_initcall+0x5b/0x320");
 }
+
+/// print_modules()'s line rebuilt from the parse.
+fn modules_line(m: &ModulesLinkedIn) -> String {
+    let mut s = String::from("Modules linked in:");
+    for x in &m.modules {
+        s += &format!(" {}", x.name);
+        if !x.flags.is_empty() {
+            s += &format!("({})", x.flags);
+        }
+    }
+    if let Some(l) = &m.last_unloaded {
+        s += &format!(" [last unloaded: {}", l.name);
+        if !l.flags.is_empty() {
+            s += &format!("({})", l.flags);
+        }
+        s.push(']');
+    }
+    s
+}
+
+/// The two reports of the bad-page test module, as 6.1 and 6.12 print them.
+fn check_badpage_reports(file: &str, pids: [u32; 2], frames: [usize; 2], uid: Option<u32>) {
+    let text = log(file);
+    let recs = dmesg_records(&text);
+    let ev = parse(&recs);
+    assert_eq!(ev.len(), 2, "{file}: {ev:#?}");
+    let line = |prefix: &str, nth: usize| {
+        recs.iter()
+            .filter(|r| r.text.starts_with(prefix))
+            .nth(nth)
+            .map(|r| r.text)
+            .unwrap()
+    };
+    for (i, e) in ev.iter().enumerate() {
+        assert_eq!(e.kind, EventKind::BadPage);
+        assert!(e.complete, "{file}: report {i} ends with </TASK>");
+        assert_eq!(e.process.as_deref(), Some("insmod"));
+        assert_eq!((e.cpu, e.uid, e.pid), (Some(0), uid, Some(pids[i])));
+        // The test module's own line before the report names the pfn.
+        let own = line("modcrash_badpage: freeing pfn 0x", i);
+        let own_pfn = own["modcrash_badpage: freeing pfn 0x".len()..]
+            .split(' ')
+            .next()
+            .unwrap();
+        assert_eq!(e.pfn, u64::from_str_radix(own_pfn, 16).ok());
+        let p = e.page.as_ref().unwrap();
+        assert_eq!(p.pfn, e.pfn, "dump_page's pfn:%#lx equals the header's");
+        assert_eq!((p.refcount, p.index), (Some(0), Some(0)));
+        let f = p.flags.as_ref().unwrap();
+        assert_eq!(f.raw, 0xfffffc0000000);
+        assert!(f.names.is_empty());
+        let fields: Vec<(&str, u64)> = f
+            .fields
+            .iter()
+            .map(|f| (f.name.as_str(), f.value))
+            .collect();
+        assert_eq!(fields, [("node", 0), ("zone", 1), ("lastcpupid", 0x1fffff)]);
+        assert_eq!(p.raw.len(), 2);
+        assert_eq!(p.raw[0].split(' ').count(), 4);
+        // Every dump_page line, from `page:` to `page dumped because:`, in order.
+        assert!(p.lines[0].starts_with("page:"));
+        assert!(p.lines.last().unwrap().starts_with("page dumped because: "));
+        assert_eq!(
+            modules_line(e.modules.as_ref().unwrap()),
+            line("Modules linked in:", i)
+        );
+        assert!(
+            e.unloaded_tainted.is_empty(),
+            "no tracking, and modtrack prints only on oops/panic"
+        );
+        assert_eq!(e.trace.len(), frames[i]);
+        assert_eq!(e.trace[0].symbol.as_deref(), Some("dump_stack_lvl"));
+        assert!(e.trace[1]
+            .symbol
+            .as_deref()
+            .unwrap()
+            .starts_with("bad_page"));
+        assert_eq!(e.trace_modules(), ["modcrash_badpage"]);
+        let mc = e
+            .trace
+            .iter()
+            .find(|f| f.symbol.as_deref() == Some("mc_init"))
+            .unwrap();
+        assert!(mc.reliable);
+        assert_eq!(
+            e.rip.as_ref().map(|r| r.cs),
+            Some(0x33),
+            "the user-mode registers"
+        );
+        // The module's line just before is not part of the report; the report's lines are.
+        let own_seq = recs
+            .iter()
+            .filter(|r| r.text.starts_with("modcrash_badpage: freeing"))
+            .nth(i)
+            .unwrap()
+            .seq;
+        assert_eq!(e.seqs[0], own_seq + 1);
+        assert_eq!(e.seqs.len() as u64, e.seqs.last().unwrap() - e.seqs[0] + 1);
+    }
+    let (a, b) = (&ev[0], &ev[1]);
+    assert_eq!(a.reason.as_deref(), Some("non-NULL mapping"));
+    let pa = a.page.as_ref().unwrap();
+    assert_eq!(pa.mapcount, Some(0));
+    assert_eq!(
+        pa.mapping, None,
+        "printed as (____ptrval____): %p before the hash key was ready"
+    );
+    assert_eq!(pa.invalid_mapping, Some(0xdead000000000400));
+    assert_eq!(
+        pa.mapping_info.as_deref(),
+        Some("invalid mapping:dead000000000400")
+    );
+    assert_eq!(
+        pa.raw[0],
+        "000fffffc0000000 0000000000000000 dead000000000122 dead000000000400"
+    );
+    assert_eq!(b.reason.as_deref(), Some("nonzero mapcount"));
+    let pb = b.page.as_ref().unwrap();
+    assert_eq!((pb.mapcount, pb.mapping), (Some(1), Some(0)));
+    assert_eq!(pb.invalid_mapping, None);
+    // bad_page() adds TAINT_BAD_PAGE after printing: the first report lacks B, the second has it.
+    assert_eq!(a.taint.as_ref().unwrap().letters, "PCOE");
+    assert_eq!(b.taint.as_ref().unwrap().letters, "PBCOE");
+    let last = |e: &Event| e.modules.as_ref().unwrap().last_unloaded.clone().unwrap();
+    assert_eq!(last(a).name, "modcrash_dual");
+    assert_eq!(
+        (last(b).name.as_str(), last(b).flags.as_str()),
+        ("modcrash_badpage", "OE")
+    );
+}
+
+#[test]
+fn deb61_bad_page_reports() {
+    check_badpage_reports("deb61-badpage.dmesg", [126, 128], [14, 13], None);
+    let text = log("deb61-badpage.dmesg");
+    let ev = parse(&dmesg_records(&text));
+    // 6.1 prints the struct page address (%p) on the first line.
+    assert_eq!(
+        ev[0].page.as_ref().unwrap().address.as_deref(),
+        Some("(____ptrval____)")
+    );
+    assert!(ev[0].taint.as_ref().unwrap().descriptions.is_empty());
+}
+
+#[test]
+fn deb612_bad_page_reports() {
+    check_badpage_reports("deb612-badpage.dmesg", [180, 182], [20, 21], Some(0));
+    let text = log("deb612-badpage.dmesg");
+    let ev = parse(&dmesg_records(&text));
+    assert_eq!(ev[0].page.as_ref().unwrap().address, None);
+    let d = &ev[1].taint.as_ref().unwrap().descriptions;
+    assert_eq!(d[1], ("B".to_string(), "BAD_PAGE".to_string()));
+    let unreliable = ev[0]
+        .trace
+        .iter()
+        .find(|f| f.symbol.as_deref() == Some("__pfx_mc_init"))
+        .unwrap();
+    assert!(!unreliable.reliable);
+    assert_eq!(unreliable.module.as_deref(), Some("modcrash_badpage"));
+}
