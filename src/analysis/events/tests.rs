@@ -365,3 +365,173 @@ fn deb612_bad_page_reports() {
     assert!(!unreliable.reliable);
     assert_eq!(unreliable.module.as_deref(), Some("modcrash_badpage"));
 }
+
+#[test]
+fn upstream_bad_page_with_the_kernels_unloaded_list() {
+    let text = log("upstream-badpage.dmesg");
+    let recs = dmesg_records(&text);
+    let ev = parse(&recs);
+    assert_eq!(ev.len(), 2, "{ev:#?}");
+    let printed = |nth: usize| {
+        recs.iter()
+            .filter(|r| r.text.starts_with("Unloaded tainted modules:"))
+            .nth(nth)
+            .unwrap()
+            .text
+    };
+    for (i, e) in ev.iter().enumerate() {
+        assert_eq!(e.kind, EventKind::BadPage);
+        assert!(e.complete);
+        assert_eq!(e.pfn, Some([0xae2, 0xc02][i]));
+        let f = e.page.as_ref().unwrap().flags.as_ref().unwrap();
+        // No NUMA and no NUMA balancing: the only field printed is the zone.
+        assert_eq!((f.raw, f.names.len()), (0, 0));
+        assert_eq!(
+            f.fields,
+            [FlagField {
+                name: "zone".into(),
+                value: 0
+            }]
+        );
+        // The kernel tracks: its line is printed inside print_modules(), which ends it with
+        // `[last unloaded: ...]`; the modules line itself has none.
+        assert_eq!(e.unloaded_tainted.len(), 1);
+        let u = &e.unloaded_tainted[0];
+        assert_eq!(u.source, UnloadedSource::Kernel);
+        let mut rebuilt = String::from("Unloaded tainted modules:");
+        for m in &u.modules {
+            rebuilt += &format!(" {}({}):{}", m.name, m.flags, m.count);
+        }
+        let l = e.modules.as_ref().unwrap().last_unloaded.as_ref().unwrap();
+        rebuilt += &format!(" [last unloaded: {}({})]", l.name, l.flags);
+        assert_eq!(rebuilt, printed(i));
+        assert_eq!(e.hardware, None);
+        assert_eq!(e.trace.len(), 12);
+        assert!(e.trace.iter().all(|f| !f.reliable));
+        assert_eq!(e.trace_modules(), ["modcrash_badpage"]);
+        assert_eq!(
+            e.taint.as_ref().unwrap().release.as_deref(),
+            Some("6.12.117")
+        );
+    }
+    assert_eq!(ev[0].unloaded_tainted[0].modules.len(), 5);
+    assert_eq!(
+        ev[1].unloaded_tainted[0].modules[0].name,
+        "modcrash_badpage"
+    );
+    assert_eq!(ev[1].taint.as_ref().unwrap().letters, "PBCO");
+}
+
+#[test]
+fn unloaded_line_attribution() {
+    let mk = |lines: &[&str]| {
+        let recs: Vec<LogLine> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, t)| LogLine {
+                seq: i as u64,
+                text: t,
+            })
+            .collect();
+        parse(&recs)
+            .remove(0)
+            .unloaded_tainted
+            .iter()
+            .map(|u| u.source)
+            .collect::<Vec<_>>()
+    };
+    let head = "BUG: Bad page state in process x  pfn:1";
+    // A kernel that tracks, with modtrack loaded too: the kernel's line (with the last
+    // unloaded module), then modtrack's after print_modules() (an oops: its die notifier).
+    assert_eq!(
+        mk(&[
+            head,
+            "Modules linked in: a(O)",
+            "Unloaded tainted modules: b(O):1 [last unloaded: b(O)]",
+            "Unloaded tainted modules: b(O):1",
+        ]),
+        [UnloadedSource::Kernel, UnloadedSource::Modtrack]
+    );
+    // No module unloaded by rmmod (only failed loads): no `[last unloaded:` to place it.
+    assert_eq!(
+        mk(&[
+            head,
+            "Modules linked in: a(O)",
+            "Unloaded tainted modules: b(O):1"
+        ]),
+        [UnloadedSource::KernelOrModtrack]
+    );
+    // Two such lines: print_modules() prints first.
+    assert_eq!(
+        mk(&[
+            head,
+            "Modules linked in: a(O)",
+            "Unloaded tainted modules: b(O):1",
+            "Unloaded tainted modules: b(O):1",
+        ]),
+        [UnloadedSource::Kernel, UnloadedSource::Modtrack]
+    );
+    // A panic prints no modules line: only modtrack's notifier prints the list.
+    let p = parse(&[
+        LogLine {
+            seq: 0,
+            text: "Kernel panic - not syncing: x",
+        },
+        LogLine {
+            seq: 1,
+            text: "Unloaded tainted modules: b(O):1",
+        },
+    ]);
+    assert_eq!(p[0].unloaded_tainted[0].source, UnloadedSource::Modtrack);
+}
+
+#[test]
+fn a_full_list_continues_in_the_next_record() {
+    // tracker/modtrack_print.c starts a new record before the line reaches 896 bytes; the
+    // continuation starts with " name(...)".
+    let mut first = String::from("Unloaded tainted modules:");
+    let mut n = 0;
+    while first.len() + " modcrash_module_00(OE):1".len() < 896 {
+        first += &format!(" modcrash_module_{n:02}(OE):1");
+        n += 1;
+    }
+    // The item that did not fit.
+    let second = format!(" modcrash_module_{n:02}(OE):2");
+    let short = "Unloaded tainted modules: a(O):1";
+    let recs = [
+        LogLine {
+            seq: 0,
+            text: "Kernel panic - not syncing: x",
+        },
+        LogLine {
+            seq: 1,
+            text: &first,
+        },
+        LogLine {
+            seq: 2,
+            text: &second,
+        },
+    ];
+    let e = &parse(&recs)[0];
+    assert_eq!(e.unloaded_tainted[0].modules.len(), n + 1);
+    assert_eq!(e.unloaded_tainted[0].modules[n].count, 2);
+    assert_eq!(e.seqs, [0, 1, 2]);
+    // After a short line, the same text is not a continuation.
+    let recs = [
+        LogLine {
+            seq: 0,
+            text: "Kernel panic - not syncing: x",
+        },
+        LogLine {
+            seq: 1,
+            text: short,
+        },
+        LogLine {
+            seq: 2,
+            text: &second,
+        },
+    ];
+    let e = &parse(&recs)[0];
+    assert_eq!(e.unloaded_tainted[0].modules.len(), 1);
+    assert_eq!(e.seqs, [0, 1]);
+}
