@@ -61,6 +61,19 @@ enum Cmd {
         #[arg(long)]
         force: bool,
     },
+    /// Show the struct page of a page frame, decoded as the kernel's dump_page() prints it.
+    Page {
+        vmcore: PathBuf,
+        vmlinux: PathBuf,
+        /// A pfn (hex, as the kernel prints pfns; `0x` and a `pfn:` prefix optional), a struct
+        /// page address, or a kernel virtual address (direct map, kernel image, vmalloc).
+        /// Values from 0x8000000000000000 up are addresses, smaller ones pfns.
+        target: String,
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -101,13 +114,20 @@ fn main() -> ExitCode {
             address,
             force,
         }) => return vtop(vmcore, vmlinux, address, *force),
+        Some(Cmd::Page {
+            vmcore,
+            vmlinux,
+            target,
+            json,
+            force,
+        }) => return page(vmcore, vmlinux, target, *json, *force),
         None => {}
     }
     let (Some(vmcore), Some(vmlinux)) = (&cli.vmcore, &cli.vmlinux) else {
         eprintln!("modcrash: usage: modcrash VMCORE VMLINUX (or modcrash info VMCORE); see --help");
         return ExitCode::from(EXIT_USAGE);
     };
-    let target = match Target::open(
+    let target = match open_target(
         vmcore,
         vmlinux,
         TargetOptions {
@@ -116,7 +136,7 @@ fn main() -> ExitCode {
         },
     ) {
         Ok(t) => t,
-        Err(e) => return fail(&e),
+        Err(code) => return code,
     };
     let kernel = match target.kernel() {
         Ok(k) => k,
@@ -218,7 +238,7 @@ fn vtop(vmcore: &PathBuf, vmlinux: &PathBuf, address: &str, force: bool) -> Exit
         eprintln!("modcrash: vtop: {address:?} is not a hex address");
         return ExitCode::from(EXIT_USAGE);
     };
-    let target = match Target::open(
+    let target = match open_target(
         vmcore,
         vmlinux,
         TargetOptions {
@@ -227,7 +247,7 @@ fn vtop(vmcore: &PathBuf, vmlinux: &PathBuf, address: &str, force: bool) -> Exit
         },
     ) {
         Ok(t) => t,
-        Err(e) => return fail(&e),
+        Err(code) => return code,
     };
     let k = match target.kernel() {
         Ok(k) => k,
@@ -243,6 +263,74 @@ fn vtop(vmcore: &PathBuf, vmlinux: &PathBuf, address: &str, force: bool) -> Exit
             ExitCode::from(EXIT_WARNINGS)
         }
     }
+}
+
+fn page(vmcore: &PathBuf, vmlinux: &PathBuf, target: &str, json: bool, force: bool) -> ExitCode {
+    let t = target.trim();
+    let t = t.strip_prefix("pfn:").unwrap_or(t);
+    let t = t.strip_prefix("0x").unwrap_or(t);
+    let Ok(input) = u64::from_str_radix(t, 16) else {
+        eprintln!("modcrash: page: {target:?} is not a hex pfn or address");
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let target = match open_target(
+        vmcore,
+        vmlinux,
+        TargetOptions {
+            force,
+            ..Default::default()
+        },
+    ) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let k = match target.kernel() {
+        Ok(k) => k,
+        Err(e) => return fail(&e),
+    };
+    let pages = match modcrash::kernel::page::Pages::new(&k) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    let read = pages
+        .locate(input)
+        .and_then(|(pfn, located)| Ok((pages.read(pfn)?, located)));
+    match read {
+        Ok((p, located)) => {
+            let view = output::page::PageView {
+                input,
+                located: &located,
+                vmemmap: pages.vmemmap,
+                vmemmap_source: pages.vmemmap_source,
+                page: &p,
+            };
+            if json {
+                print!("{}", output::page::json(&view));
+            } else {
+                print!("{}", output::page::render(&view));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let mut msg = format!("modcrash: page: {e}");
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                msg += &format!("\n  caused by: {s}");
+                src = s.source();
+            }
+            eprintln!("{msg}");
+            ExitCode::from(EXIT_WARNINGS)
+        }
+    }
+}
+
+/// Open a dump and its vmlinux; on failure the error is printed and the exit code returned.
+fn open_target(
+    vmcore: &PathBuf,
+    vmlinux: &PathBuf,
+    opts: TargetOptions,
+) -> Result<Target, ExitCode> {
+    Target::open(vmcore, vmlinux, opts).map_err(|e| fail(&e))
 }
 
 fn fail(e: &dyn std::error::Error) -> ExitCode {

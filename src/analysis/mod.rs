@@ -1,6 +1,7 @@
 //! Analyses: ask the kernel layer for typed objects, return plain data (with warnings). Never
 //! print, never read raw memory.
 
+pub mod events;
 pub mod identity;
 pub mod model;
 pub mod modtrack;

@@ -17,6 +17,7 @@ pub mod mem;
 pub mod modtrack;
 pub mod objects;
 pub mod open;
+pub mod page;
 
 pub use context::Kernel;
 pub use error::{KernelError, ReadError};

@@ -2,6 +2,7 @@
 
 pub mod info;
 pub mod kernel_text;
+pub mod page;
 pub mod table;
 pub mod vtop;
 

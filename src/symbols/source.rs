@@ -26,6 +26,8 @@ pub trait TypeSource: Send + Sync {
     fn find_struct(&self, name: &str, hint: Hint<'_>) -> Result<Type, SymError>;
     /// The value of an enumerator (`MODULE_STATE_LIVE`).
     fn enumerator(&self, name: &str, hint: Hint<'_>) -> Result<i64, SymError>;
+    /// The enum type that defines an enumerator (`PG_locked` -> `enum pageflags`).
+    fn enum_of(&self, enumerator: &str, hint: Hint<'_>) -> Result<Type, SymError>;
     /// A data object: its link-time address and its type. `file` names the defining source and
     /// selects among same-named statics.
     fn variable(&self, name: &str, file: Option<&str>) -> Result<Variable, SymError>;
@@ -55,6 +57,9 @@ impl TypeSource for Vmlinux {
     }
     fn enumerator(&self, name: &str, hint: Hint<'_>) -> Result<i64, SymError> {
         Vmlinux::enumerator(self, name, hint)
+    }
+    fn enum_of(&self, enumerator: &str, hint: Hint<'_>) -> Result<Type, SymError> {
+        Vmlinux::enum_of(self, enumerator, hint)
     }
     fn variable(&self, name: &str, file: Option<&str>) -> Result<Variable, SymError> {
         Vmlinux::variable(self, name, file)

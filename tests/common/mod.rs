@@ -235,3 +235,38 @@ pub fn schema_errors(v: &jsonschema::Validator, json: &serde_json::Value) -> Vec
         .map(|e| format!("{e} at {}", e.instance_path()))
         .collect()
 }
+
+/// [`fixtures`] plus the scenarios under each directory of `MODCRASH_EXTRA_FIXTURES`
+/// (colon-separated; e.g. a test bed generated into its own directory), each scenario once.
+pub fn fixtures_with_extra() -> Vec<Fixture> {
+    let mut out = fixtures();
+    let extra = std::env::var_os("MODCRASH_EXTRA_FIXTURES").unwrap_or_default();
+    for root in std::env::split_paths(&extra) {
+        let Ok(rd) = std::fs::read_dir(&root) else {
+            eprintln!(
+                "note: MODCRASH_EXTRA_FIXTURES: cannot read {}",
+                root.display()
+            );
+            continue;
+        };
+        let mut found: Vec<Fixture> = Vec::new();
+        for e in rd.flatten() {
+            let m = e.path().join("manifest.json");
+            if let Ok(text) = std::fs::read_to_string(&m) {
+                let manifest: Manifest =
+                    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", m.display()));
+                found.push(Fixture {
+                    dir: e.path(),
+                    manifest,
+                });
+            }
+        }
+        found.sort_by(|a, b| a.manifest.scenario.cmp(&b.manifest.scenario));
+        for f in found {
+            if !out.iter().any(|o| o.dir == f.dir) {
+                out.push(f);
+            }
+        }
+    }
+    out
+}
