@@ -9,6 +9,7 @@ pub mod modules;
 pub mod report;
 pub mod taint;
 pub mod tracking;
+pub mod triage;
 
 pub use model::*;
 pub use report::report;

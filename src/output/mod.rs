@@ -4,6 +4,7 @@ pub mod info;
 pub mod kernel_text;
 pub mod page;
 pub mod table;
+pub mod triage;
 pub mod vtop;
 
 use crate::analysis::Report;
