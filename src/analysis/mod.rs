@@ -1,6 +1,7 @@
 //! Analyses: read kernel objects, return plain data (with warnings). Never print.
 
 pub mod identity;
+pub mod log;
 pub mod model;
 pub mod modtrack;
 pub mod modules;

@@ -3,7 +3,10 @@
 pub mod context;
 pub mod layout;
 pub mod list;
+pub mod kallsyms;
 pub mod mem;
+pub mod paged;
+pub mod printk;
 
 pub use context::{Kernel, KernelError};
 pub use list::{walk_list, ListWalk};

@@ -1,5 +1,6 @@
 //! Output: formats analysis data. Never reads memory.
 
+pub mod dmesg;
 pub mod kernel_text;
 pub mod table;
 
