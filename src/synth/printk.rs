@@ -37,6 +37,8 @@ pub struct RingLayout {
     pub rb_desc_ring: u64,
     pub rb_text_data_ring: u64,
     pub rb_fail: u64,
+    /// SIZE(prb_desc_ring).
+    pub dr_size: u64,
     pub dr_count_bits: u64,
     pub dr_descs: u64,
     pub dr_infos: u64,
@@ -73,6 +75,7 @@ impl RingLayout {
             rb_desc_ring: 0,
             rb_text_data_ring: 48,
             rb_fail: 80,
+            dr_size: 48,
             dr_count_bits: 0,
             dr_descs: 8,
             dr_infos: 16,
@@ -108,6 +111,7 @@ impl RingLayout {
             rb_desc_ring: 56,
             rb_text_data_ring: 8,
             rb_fail: 0,
+            dr_size: 48,
             dr_count_bits: 40,
             dr_descs: 16,
             dr_infos: 0,
@@ -144,6 +148,7 @@ impl RingLayout {
         add("OFFSET(printk_ringbuffer.desc_ring)", l.rb_desc_ring);
         add("OFFSET(printk_ringbuffer.text_data_ring)", l.rb_text_data_ring);
         add("OFFSET(printk_ringbuffer.fail)", l.rb_fail);
+        add("SIZE(prb_desc_ring)", l.dr_size);
         add("OFFSET(prb_desc_ring.count_bits)", l.dr_count_bits);
         add("OFFSET(prb_desc_ring.descs)", l.dr_descs);
         add("OFFSET(prb_desc_ring.infos)", l.dr_infos);

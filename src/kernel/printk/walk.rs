@@ -246,12 +246,15 @@ pub fn walk(mem: &KernelMem<'_>, l: &PrbLayout, h: RingHeader) -> RingLog {
             continue;
         }
         i += 1;
-        let (state, did) = split_state_var(le_u64(&desc, l.desc_state_var + l.atomic_counter));
+        let sv = le_u64(&desc, l.desc_state_var + l.atomic_counter);
+        let (state, did) = split_state_var(sv);
         let begin = le_u64(&desc, l.desc_lpos + l.lpos_begin);
         let next = le_u64(&desc, l.desc_lpos + l.lpos_next);
         if did != id {
-            let cause = if id == h.head_id && did.wrapping_add(count) & ID_MASK == id {
-                // desc_reserve() moves head_id first, then claims the descriptor.
+            let previous_occupant = did.wrapping_add(count) & ID_MASK == id || sv == 0;
+            let cause = if id == h.head_id && previous_occupant {
+                // desc_reserve() moves head_id first, then claims the descriptor (which holds
+                // the id one ring back, or nothing on the ring's first pass).
                 Cause::NotClaimed { va: dva }
             } else {
                 Cause::IdMismatch {
@@ -292,25 +295,25 @@ pub fn walk(mem: &KernelMem<'_>, l: &PrbLayout, h: RingHeader) -> RingLog {
             );
             continue;
         }
-        // A reserved descriptor's seq is set by prb_reserve() after the state: it may still be
-        // the previous occupant's (one ring's worth lower).
-        let seq = if state == DescState::Reserved {
-            match seq_delta {
-                Some(d) if seq.wrapping_add(count) == id.wrapping_add(d) => seq.wrapping_add(count),
-                _ => seq,
+        // seq - id is the same for every record of a ring (ids count modulo 2^62). A reserved
+        // descriptor's seq is set by prb_reserve() after its state: it may still be the previous
+        // occupant's, one ring's worth lower.
+        let delta_of = |seq: u64| seq.wrapping_sub(id) & ID_MASK;
+        let seq = match seq_delta {
+            Some(d) if state == DescState::Reserved && delta_of(seq.wrapping_add(count)) == d => {
+                seq.wrapping_add(count)
             }
-        } else {
-            seq
+            _ => seq,
         };
         match seq_delta {
-            None => seq_delta = Some(seq.wrapping_sub(id)),
-            Some(d) if seq.wrapping_sub(id) != d => {
+            None => seq_delta = Some(delta_of(seq)),
+            Some(d) if delta_of(seq) != d => {
                 problems.push(RingProblem::SeqJump {
                     id,
                     seq,
-                    expected: id.wrapping_add(d),
+                    expected: id.wrapping_add(d) & ID_MASK,
                 });
-                seq_delta = Some(seq.wrapping_sub(id));
+                seq_delta = Some(delta_of(seq));
             }
             Some(_) => {}
         }
