@@ -92,7 +92,6 @@ pub fn lookup(
     let mut left = targets.len();
     let mut nr = PagedReader::new(mem, "kallsyms_names");
     let mut pos = names;
-    let mut name = Vec::with_capacity(64);
     let mut entry = vec![0u8; 2 * MAX_NAME];
     for i in 0..n {
         let mut b = [0u8; 1];
@@ -107,17 +106,9 @@ pub fn lookup(
         let len = len.min(entry.len());
         nr.read(Va(pos), &mut entry[..len])?;
         pos += len as u64;
-        name.clear();
-        for &t in &entry[..len] {
-            name.extend_from_slice(tokens[usize::from(t)]);
-            if name.len() > MAX_NAME {
-                break;
-            }
-        }
-        // name[0] is the type letter.
-        let Some(sym) = name.get(1..) else { continue };
+        // Compare token by token without building the name (most differ in the first token).
         for (k, t) in targets.iter().enumerate() {
-            if found[k].is_none() && sym == t.as_bytes() {
+            if found[k].is_none() && name_is(&entry[..len], &tokens, t.as_bytes()) {
                 found[k] = Some(i);
                 left -= 1;
             }
@@ -170,4 +161,28 @@ pub fn lookup(
             None => Ok(None),
         })
         .collect()
+}
+
+/// Whether the token numbers `entry` expand to a type letter followed by `want`.
+fn name_is(entry: &[u8], tokens: &[&[u8]], want: &[u8]) -> bool {
+    let mut pos = 0usize; // bytes of `want` matched; the first expanded byte is the type
+    let mut typed = false;
+    for &t in entry {
+        let mut tok = tokens[usize::from(t)];
+        if !typed {
+            match tok.split_first() {
+                Some((_, rest)) => {
+                    tok = rest;
+                    typed = true;
+                }
+                None => continue,
+            }
+        }
+        let end = pos + tok.len();
+        if end > want.len() || want[pos..end] != *tok {
+            return false;
+        }
+        pos = end;
+    }
+    typed && pos == want.len()
 }

@@ -560,3 +560,122 @@ pub fn filled(size_bits: u32, wraps: u32) -> (SynthRing, Vec<(Written, SynthReco
     }
     (r, out)
 }
+
+/// Physical memory over a flat image (from address 0), with some pages excluded: what the
+/// decoder's tests and the fuzz target read a synthetic ring through.
+pub struct ImageMem {
+    pub bytes: Vec<u8>,
+    /// Page numbers that read as excluded by the dump's filter.
+    pub excluded: Vec<u64>,
+}
+
+impl crate::memory::PhysMem for ImageMem {
+    fn read_phys(
+        &self,
+        pa: crate::addr::Pa,
+        buf: &mut [u8],
+    ) -> Result<(), crate::memory::MemFault> {
+        use crate::memory::{FaultKind, MemFault};
+        let fault = |kind, at: u64| MemFault {
+            kind,
+            pa: crate::addr::Pa(at),
+            file_offset: None,
+        };
+        let end = pa
+            .0
+            .checked_add(buf.len() as u64)
+            .ok_or(fault(FaultKind::NotInDump, pa.0))?;
+        for &p in &self.excluded {
+            let page = p.saturating_mul(4096);
+            if pa.0 < page.saturating_add(4096) && end > page {
+                return Err(fault(FaultKind::Excluded, page.max(pa.0)));
+            }
+        }
+        match self.bytes.get(pa.0 as usize..end as usize) {
+            Some(src) => {
+                buf.copy_from_slice(src);
+                Ok(())
+            }
+            None => Err(fault(FaultKind::NotInDump, pa.0)),
+        }
+    }
+}
+
+/// A small ring for fuzzing: 32 descriptors, 1 KiB of text, wrapped several times, with a
+/// committed record at the head.
+pub fn fuzz_template() -> SynthRing {
+    let mut r = SynthRing::new(RingLayout::v6_12(), 5, 10);
+    for i in 0..70u64 {
+        let mut rec = SynthRecord::line(&format!("fuzz {i} {}", "q".repeat((i % 17) as usize)), i, (i % 8) as u8);
+        if i % 9 == 0 {
+            rec.text.clear();
+        }
+        if i % 4 == 0 {
+            rec.subsystem = b"pci".to_vec();
+            rec.device = b"+pci:0000:00:01.0".to_vec();
+        }
+        let state = if i == 69 { SynthState::Committed } else { SynthState::Finalized };
+        r.push_with_state(&rec, state);
+    }
+    r
+}
+
+/// Decode a ring built from fuzz bytes, and format it every way. Never panics on any input.
+///
+/// `data[0]` picks how the bytes become memory: 0, the bytes are the image after the ring's
+/// header page (the header's pointers kept, so the walk runs over arbitrary descriptors, infos
+/// and text); 1, the template ring with `data[3..]` written at the offset in `data[1..3]`;
+/// 2, the template with `(u16 offset, u8 value)` patches; 3, the template with `data[1..]`
+/// appended to its VMCOREINFO (overriding layout keys). `data[1]`'s low bits also exclude
+/// pages in modes 0 and 2.
+pub fn fuzz_ring(data: &[u8]) {
+    let r = fuzz_template();
+    let mut vi_text = r.vmcoreinfo();
+    let mut bytes = r.memory().to_vec();
+    let mut excluded = Vec::new();
+    let mode = data.first().copied().unwrap_or(0) % 4;
+    let rest = data.get(1..).unwrap_or(&[]);
+    match mode {
+        0 => {
+            let keep = 0x2000usize;
+            bytes.truncate(keep);
+            bytes.extend_from_slice(rest);
+            if let Some(&m) = rest.first() {
+                excluded.extend((0..8u64).filter(|b| m & (1 << b) != 0).map(|b| 2 + b));
+            }
+        }
+        1 => {
+            let off = rest
+                .get(..2)
+                .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+                .unwrap_or(0);
+            for (i, &b) in rest.get(2..).unwrap_or(&[]).iter().enumerate() {
+                if let Some(x) = bytes.get_mut(off + i) {
+                    *x = b;
+                }
+            }
+        }
+        2 => {
+            if let Some(&m) = rest.first() {
+                excluded.extend((0..3u64).filter(|b| m & (1 << b) != 0).map(|b| 2 + b * 2));
+            }
+            for p in rest.get(1..).unwrap_or(&[]).chunks_exact(3) {
+                let off = usize::from(u16::from_le_bytes([p[0], p[1]]));
+                if let Some(x) = bytes.get_mut(off) {
+                    *x = p[2];
+                }
+            }
+        }
+        _ => {
+            vi_text.push_str(&String::from_utf8_lossy(rest));
+        }
+    }
+    let mem = ImageMem { bytes, excluded };
+    let vi = crate::dump::vmcoreinfo::VmcoreInfo::parse(vi_text.as_bytes());
+    if let Ok(log) = crate::analysis::log::read_log(&mem, Some(&vi), None) {
+        let _ = crate::output::dmesg::dmesg(&log, false);
+        let _ = crate::output::dmesg::dmesg(&log, true);
+        let _ = crate::output::dmesg::json_lines(&log);
+        assert!(log.records.len() <= 32, "never more records than descriptors");
+    }
+}

@@ -88,11 +88,11 @@ pub fn read_header(mem: &KernelMem<'_>, l: &PrbLayout) -> Result<RingHeader, Pri
             "a kernel's text ring is 64 bytes to 2 GiB (LOG_BUF_LEN_MAX)",
         ));
     }
-    if h.count_bits == 0 || h.count_bits > h.size_bits - 3 {
+    if h.count_bits == 0 || h.count_bits > h.size_bits - AVG_BITS {
         return Err(corrupt(
             "desc_ring.count_bits",
             h.count_bits.into(),
-            "more descriptors than 8-byte data blocks fit in the text ring",
+            "more descriptors than the kernel gives a text ring of this size (size >> 5)",
         ));
     }
     for (field, va) in [

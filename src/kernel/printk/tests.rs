@@ -3,47 +3,11 @@
 //! of damage.
 
 use super::*;
-use crate::addr::Pa;
 use crate::dump::vmcoreinfo::VmcoreInfo;
-use crate::memory::{FaultKind, MemFault, PhysMem};
-use crate::synth::printk::{RingLayout, SynthRecord, SynthRing, SynthState, Written};
+use crate::synth::printk::{ImageMem, RingLayout, SynthRecord, SynthRing, SynthState, Written};
 use crate::translate::X86_64;
 
-/// Physical memory from a flat image; some pages excluded, nothing past the end.
-struct Flat {
-    mem: Vec<u8>,
-    excluded: Vec<u64>,
-}
-
-impl PhysMem for Flat {
-    fn read_phys(&self, pa: Pa, buf: &mut [u8]) -> Result<(), MemFault> {
-        let end = pa.0.checked_add(buf.len() as u64).ok_or(MemFault {
-            kind: FaultKind::NotInDump,
-            pa,
-            file_offset: None,
-        })?;
-        for page in self.excluded.iter().map(|p| p * 4096) {
-            if pa.0 < page + 4096 && end > page {
-                return Err(MemFault {
-                    kind: FaultKind::Excluded,
-                    pa: Pa(page.max(pa.0)),
-                    file_offset: None,
-                });
-            }
-        }
-        if end > self.mem.len() as u64 {
-            return Err(MemFault {
-                kind: FaultKind::NotInDump,
-                pa,
-                file_offset: None,
-            });
-        }
-        buf.copy_from_slice(&self.mem[pa.0 as usize..end as usize]);
-        Ok(())
-    }
-}
-
-fn decode_mem(vmcoreinfo: &str, mem: &Flat) -> Result<RingLog, PrintkError> {
+fn decode_mem(vmcoreinfo: &str, mem: &ImageMem) -> Result<RingLog, PrintkError> {
     let vi = VmcoreInfo::parse(vmcoreinfo.as_bytes());
     let arch = X86_64::from_vmcoreinfo(&vi, None).expect("synthetic VMCOREINFO sets up x86_64");
     let layout = PrbLayout::resolve(&vi, None)?;
@@ -56,8 +20,8 @@ fn decode(r: &SynthRing) -> RingLog {
 }
 
 fn decode_excluding(r: &SynthRing, excluded_pas: &[u64]) -> RingLog {
-    let mem = Flat {
-        mem: r.memory().to_vec(),
+    let mem = ImageMem {
+        bytes: r.memory().to_vec(),
         excluded: excluded_pas.iter().map(|a| a / 4096).collect(),
     };
     decode_mem(&r.vmcoreinfo(), &mem).expect("the ring's header is intact")
@@ -341,7 +305,7 @@ fn truncated_memory_gives_partial_results() {
     // The image ends in the middle of the text ring.
     let mut mem = r.memory().to_vec();
     mem.truncate((r.data_pa + 5000) as usize);
-    let l = decode_mem(&r.vmcoreinfo(), &Flat { mem, excluded: vec![] }).unwrap();
+    let l = decode_mem(&r.vmcoreinfo(), &ImageMem { bytes: mem, excluded: vec![] }).unwrap();
     assert!(!l.records.is_empty() && l.records.len() < 300);
     for x in &l.records {
         assert_eq!(x.text, all[x.seq as usize].1.as_bytes());
@@ -383,14 +347,14 @@ fn corrupt_header_is_an_error_naming_the_field() {
     for (pa, bytes, field) in cases {
         let mut mem = r.memory().to_vec();
         mem[pa as usize..pa as usize + bytes.len()].copy_from_slice(bytes);
-        let e = decode_mem(&r.vmcoreinfo(), &Flat { mem, excluded: vec![] }).unwrap_err();
+        let e = decode_mem(&r.vmcoreinfo(), &ImageMem { bytes: mem, excluded: vec![] }).unwrap_err();
         assert!(e.to_string().contains(field), "{field}: {e}");
     }
     // The header's page excluded: an error naming the address.
     let e = decode_mem(
         &r.vmcoreinfo(),
-        &Flat {
-            mem: r.memory().to_vec(),
+        &ImageMem {
+            bytes: r.memory().to_vec(),
             excluded: vec![1],
         },
     )
@@ -421,8 +385,8 @@ fn id_span_larger_than_the_ring_is_clamped() {
 fn missing_vmcoreinfo_keys_are_named() {
     let r = SynthRing::new(RingLayout::v6_12(), 5, 10);
     let vi = r.vmcoreinfo().replace("OFFSET(prb_desc_ring.infos)=16\n", "");
-    let mem = Flat {
-        mem: r.memory().to_vec(),
+    let mem = ImageMem {
+        bytes: r.memory().to_vec(),
         excluded: vec![],
     };
     let e = decode_mem(&vi, &mem).unwrap_err();
@@ -472,7 +436,7 @@ fn random_damage_never_panics_and_descriptor_damage_never_gives_wrong_text() {
                 *b = noise.next() as u8;
             }
         }
-        let Ok(l) = decode_mem(&r.vmcoreinfo(), &Flat { mem, excluded: vec![] }) else {
+        let Ok(l) = decode_mem(&r.vmcoreinfo(), &ImageMem { bytes: mem, excluded: vec![] }) else {
             continue;
         };
         assert!(l.records.len() <= 128);
@@ -483,4 +447,22 @@ fn random_damage_never_panics_and_descriptor_damage_never_gives_wrong_text() {
             }
         }
     }
+}
+
+#[test]
+fn fuzz_entry_point_on_fixed_inputs() {
+    // The fuzz target's own function, on inputs of every mode (and any regression found).
+    let mut noise = Noise(7);
+    for mode in 0u8..4 {
+        for len in [0usize, 1, 3, 64, 5000, 20000] {
+            let mut v = vec![mode];
+            v.extend((0..len).map(|_| noise.next() as u8));
+            crate::synth::printk::fuzz_ring(&v);
+        }
+    }
+    // Found by cargo fuzz: a descriptor array at the top of the address space (overflow).
+    crate::synth::printk::fuzz_ring(
+        b"\x81E\x10\xff\xff\xbf\x05\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xdf\xff\xff\xff;\xff\xff\x01\xff\xff\xff\xff\t\n\t\xffB\x11",
+    );
+    crate::synth::printk::fuzz_ring(b"\x03SIZE(printk_info)=0\nOFFSET(printk_info.seq)=18446744073709551615\n");
 }

@@ -236,7 +236,7 @@ pub fn walk(mem: &KernelMem<'_>, l: &PrbLayout, h: RingHeader) -> RingLog {
             let mut n = 1u64;
             while i + n <= span && index + n < count {
                 let va = dva.0.wrapping_add(n * l.desc_size);
-                if va & !0xfff != page || (va + l.desc_size - 1) & !0xfff != page {
+                if va & !0xfff != page || va.wrapping_add(l.desc_size - 1) & !0xfff != page {
                     break;
                 }
                 n += 1;
