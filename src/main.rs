@@ -52,6 +52,18 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// The kernel log (dmesg) from the dump's printk ringbuffer (5.10+); no vmlinux needed.
+    Log {
+        vmcore: PathBuf,
+        /// Optional: used only if it is the dump's kernel (a warning says when it is not).
+        vmlinux: Option<PathBuf>,
+        /// `<N>` syslog priority and caller id on each line (`dmesg -r`).
+        #[arg(long)]
+        raw: bool,
+        /// JSON Lines: one object per record.
+        #[arg(long, conflicts_with = "raw")]
+        json: bool,
+    },
     /// Translate a kernel virtual address and show how (direct map, kernel image, or the page walk).
     Vtop {
         vmcore: PathBuf,
@@ -108,6 +120,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
         Some(Cmd::Info { vmcore, json }) => return info(vmcore, *json),
+        Some(Cmd::Log {
+            vmcore,
+            vmlinux,
+            raw,
+            json,
+        }) => return log(vmcore, vmlinux.as_deref(), *raw, *json),
         Some(Cmd::Vtop {
             vmcore,
             vmlinux,
@@ -230,6 +248,55 @@ fn info(vmcore: &PathBuf, json: bool) -> ExitCode {
             }
         }
         Err(e) => fail(&e),
+    }
+}
+
+/// `modcrash log`: the log on stdout, notes and warnings on stderr.
+fn log(
+    vmcore: &std::path::Path,
+    vmlinux: Option<&std::path::Path>,
+    raw: bool,
+    json: bool,
+) -> ExitCode {
+    use modcrash::analysis::log::read_log;
+    use std::io::Write;
+    let dump = match Dump::open(vmcore) {
+        Ok(d) => d,
+        Err(e) => return fail(&e),
+    };
+    let vm = match vmlinux.map(modcrash::symbols::Vmlinux::open).transpose() {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("modcrash: warning: vmlinux not used: {e}");
+            None
+        }
+    };
+    let unusable_vmlinux = vmlinux.is_some() && vm.is_none();
+    let log = match read_log(&dump, dump.vmcoreinfo(), vm.as_ref()) {
+        Ok(l) => l,
+        Err(e) => return fail(&e),
+    };
+    let out = if json {
+        output::dmesg::json_lines(&log).into_bytes()
+    } else {
+        output::dmesg::dmesg(&log, raw)
+    };
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(&out).and_then(|_| stdout.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("modcrash: writing the log: {e}");
+        }
+    }
+    for n in &log.notes {
+        eprintln!("modcrash: note: {n}");
+    }
+    for w in &log.warnings {
+        eprintln!("modcrash: warning: {}: {}", w.context, w.message);
+    }
+    if log.warnings.is_empty() && !unusable_vmlinux {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_WARNINGS)
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod identity;
+pub mod log;
 pub mod model;
 pub mod modtrack;
 pub mod modules;

@@ -238,6 +238,8 @@ pub enum WarningKind {
     DupFailed,
     LastUnloaded,
     Modtrack,
+    /// The kernel log (printk ringbuffer).
+    Log,
 }
 
 /// A problem that did not stop the report.

@@ -11,6 +11,7 @@ pub mod bytes;
 mod check;
 pub mod context;
 pub mod error;
+pub mod kallsyms;
 pub mod layout;
 pub mod list;
 pub mod mem;
@@ -18,6 +19,8 @@ pub mod modtrack;
 pub mod objects;
 pub mod open;
 pub mod page;
+pub mod paged;
+pub mod printk;
 
 pub use context::Kernel;
 pub use error::{KernelError, ReadError};

@@ -1,5 +1,6 @@
 //! Output: formats analysis data. Never reads memory.
 
+pub mod dmesg;
 pub mod info;
 pub mod kernel_text;
 pub mod page;

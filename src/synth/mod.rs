@@ -9,6 +9,7 @@ pub mod bytes;
 mod elf;
 mod flat;
 mod kdump;
+pub mod printk;
 #[cfg(test)]
 mod tests;
 
