@@ -42,3 +42,30 @@ fetch_deb() {
 	fi
 	echo "$f"
 }
+
+# checkpatch_pl: prints the path of the kernel's scripts/checkpatch.pl, with the spelling.txt and
+# const_structs.checkpatch it reads beside it. Debian's linux-headers and linux-kbuild packages do not
+# ship it; the kernel source testdata/build-upstream-kernel.sh unpacks (same package and version,
+# same defaults) does. Without that tree, the three files alone are taken from the same linux-source
+# package (fetch_deb; about a minute to decompress, once) into $MODCRASH_CACHE/checkpatch-*.
+checkpatch_pl() {
+	local pkg=${UPSTREAM_SRCPKG:-linux-source-6.12} ver=${UPSTREAM_SRCVER:-6.12.117-1~deb12u1}
+	local src=$MODCRASH_CACHE/src-$pkg-$ver d=$MODCRASH_CACHE/checkpatch-$pkg-$ver deb
+	need_pkgs perl xz-utils
+	if [ -f "$src/.unpacked" ] && [ -f "$src/scripts/checkpatch.pl" ]; then
+		echo "$src/scripts/checkpatch.pl"; return 0
+	fi
+	if [ ! -f "$d/.ok" ]; then
+		deb=$(fetch_deb "$pkg" "$ver")
+		log "extracting scripts/checkpatch.pl from $(basename "$deb")"
+		rm -rf "$d"; mkdir -p "$d"
+		dpkg-deb --fsys-tarfile "$deb" | tar -x -O --wildcards './usr/src/linux-source-*.tar.xz' |
+			tar -xJ -C "$d" --strip-components=2 --wildcards --no-wildcards-match-slash \
+				'linux-source-*/scripts/checkpatch.pl' 'linux-source-*/scripts/spelling.txt' \
+				'linux-source-*/scripts/const_structs.checkpatch' \
+			|| die "could not extract scripts/checkpatch.pl from $deb"
+		[ -f "$d/checkpatch.pl" ] || die "$deb has no scripts/checkpatch.pl"
+		touch "$d/.ok"
+	fi
+	echo "$d/checkpatch.pl"
+}

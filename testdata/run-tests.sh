@@ -7,8 +7,12 @@ cd "$(dirname "$0")/.."
 . testdata/lib.sh
 export MODCRASH_REQUIRE_FIXTURES=1
 bash testdata/gen.sh
-log "tracker/: host unit tests, and a DKMS build + install on Debian's 6.1 headers"
+log "tracker/: host unit tests, the kernel's checkpatch.pl, and a DKMS build + install on Debian's 6.1 headers"
 make -s -C tracker/test/userspace check
+checkpatch=$(checkpatch_pl)
+# Fails on any checkpatch error or warning (--quiet: prints only those).
+make -s -C tracker checkpatch CHECKPATCH="$checkpatch" CHECKPATCH_FLAGS=--quiet
+echo "checkpatch: tracker/ sources have no errors or warnings"
 bash testdata/dkms-check.sh
 log "running cargo test --release"
 export MODCRASH_CASE_LOG; MODCRASH_CASE_LOG=$(mktemp)

@@ -40,7 +40,64 @@
 	MT_FIELD(#member, MODTRACK_SCOPE_DUPFAIL, ty,		\
 		 struct modtrack_dupfail, member)
 
-#define MT_NR_USED_FIELDS	48
+/*
+ * The used entries of the field table (LAYOUT.md section 3): the
+ * initializer of modtrack_state.fields.  nr_fields is their number, the
+ * ARRAY_SIZE() of the same list, so it cannot be miscounted.
+ */
+#define MT_FIELDS_USED {					\
+	MT_SF(MODTRACK_TYPE_BYTES, magic),			\
+	MT_SF(MODTRACK_TYPE_U32, layout_version),		\
+	MT_SF(MODTRACK_TYPE_U32, header_size),			\
+	MT_SF(MODTRACK_TYPE_U32, state_size),			\
+	MT_SF(MODTRACK_TYPE_U32, field_size),			\
+	MT_SF(MODTRACK_TYPE_U32, nr_fields),			\
+	MT_SF(MODTRACK_TYPE_U32, fields_offset),		\
+	MT_SF(MODTRACK_TYPE_U64, seq),				\
+	MT_SF(MODTRACK_TYPE_U32, flags),			\
+	MT_SF(MODTRACK_TYPE_U32, linux_version_code),		\
+	MT_SF(MODTRACK_TYPE_CHARS, release),			\
+	MT_SF(MODTRACK_TYPE_U32, nr_taint_flags),		\
+	MT_SF(MODTRACK_TYPE_U32, taint_module_mask),		\
+	MT_SF(MODTRACK_TYPE_BYTES, taint_letters),		\
+	MT_SF(MODTRACK_TYPE_U64, modcount),			\
+	MT_SF(MODTRACK_TYPE_U64, failed_kreads),		\
+	MT_SF(MODTRACK_TYPE_U64, failed_decompress),		\
+	MT_SF(MODTRACK_TYPE_U64, failed_becoming),		\
+	MT_SF(MODTRACK_TYPE_U64, failed_load_modules),		\
+	MT_SF(MODTRACK_TYPE_U64, total_mod_size),		\
+	MT_SF(MODTRACK_TYPE_U64, total_text_size),		\
+	MT_SF(MODTRACK_TYPE_U64, invalid_kread_bytes),		\
+	MT_SF(MODTRACK_TYPE_U64, invalid_decompress_bytes),	\
+	MT_SF(MODTRACK_TYPE_U64, invalid_becoming_bytes),	\
+	MT_SF(MODTRACK_TYPE_U64, invalid_mod_bytes),		\
+	MT_SF(MODTRACK_TYPE_U64, untracked_loads),		\
+	MT_SF(MODTRACK_TYPE_U64, probe_missed),			\
+	MT_SF(MODTRACK_TYPE_INDEX, unloaded.head),		\
+	MT_SF(MODTRACK_TYPE_U32, unloaded.nr_used),		\
+	MT_SF(MODTRACK_TYPE_U32, unloaded.cap),			\
+	MT_SF(MODTRACK_TYPE_U32, unloaded.entry_size),		\
+	MT_SF(MODTRACK_TYPE_U64, unloaded.dropped),		\
+	MT_SF(MODTRACK_TYPE_INDEX, dupfail.head),		\
+	MT_SF(MODTRACK_TYPE_U32, dupfail.nr_used),		\
+	MT_SF(MODTRACK_TYPE_U32, dupfail.cap),			\
+	MT_SF(MODTRACK_TYPE_U32, dupfail.entry_size),		\
+	MT_SF(MODTRACK_TYPE_U64, dupfail.dropped),		\
+	MT_SF(MODTRACK_TYPE_FIELDS, fields),			\
+	MT_SF(MODTRACK_TYPE_POOL, unloaded_pool),		\
+	MT_SF(MODTRACK_TYPE_POOL, dupfail_pool),		\
+	MT_UF(MODTRACK_TYPE_CHARS, name),			\
+	MT_UF(MODTRACK_TYPE_U64, taints),			\
+	MT_UF(MODTRACK_TYPE_U64, count),			\
+	MT_UF(MODTRACK_TYPE_INDEX, next),			\
+	MT_DF(MODTRACK_TYPE_CHARS, name),			\
+	MT_DF(MODTRACK_TYPE_U64, count),			\
+	MT_DF(MODTRACK_TYPE_U64, reasons),			\
+	MT_DF(MODTRACK_TYPE_INDEX, next),			\
+}
+
+#define MT_NR_USED_FIELDS \
+	ARRAY_SIZE(((struct modtrack_field[])MT_FIELDS_USED))
 
 /*
  * Taint letters, as taint_flags[] in kernel/panic.c.  taint_flags is not
@@ -86,56 +143,7 @@ struct modtrack_state modtrack_state = {
 		.cap = MODTRACK_NR_DUPFAIL,
 		.entry_size = sizeof(struct modtrack_dupfail),
 	},
-	.fields = {
-		MT_SF(MODTRACK_TYPE_BYTES, magic),
-		MT_SF(MODTRACK_TYPE_U32, layout_version),
-		MT_SF(MODTRACK_TYPE_U32, header_size),
-		MT_SF(MODTRACK_TYPE_U32, state_size),
-		MT_SF(MODTRACK_TYPE_U32, field_size),
-		MT_SF(MODTRACK_TYPE_U32, nr_fields),
-		MT_SF(MODTRACK_TYPE_U32, fields_offset),
-		MT_SF(MODTRACK_TYPE_U64, seq),
-		MT_SF(MODTRACK_TYPE_U32, flags),
-		MT_SF(MODTRACK_TYPE_U32, linux_version_code),
-		MT_SF(MODTRACK_TYPE_CHARS, release),
-		MT_SF(MODTRACK_TYPE_U32, nr_taint_flags),
-		MT_SF(MODTRACK_TYPE_U32, taint_module_mask),
-		MT_SF(MODTRACK_TYPE_BYTES, taint_letters),
-		MT_SF(MODTRACK_TYPE_U64, modcount),
-		MT_SF(MODTRACK_TYPE_U64, failed_kreads),
-		MT_SF(MODTRACK_TYPE_U64, failed_decompress),
-		MT_SF(MODTRACK_TYPE_U64, failed_becoming),
-		MT_SF(MODTRACK_TYPE_U64, failed_load_modules),
-		MT_SF(MODTRACK_TYPE_U64, total_mod_size),
-		MT_SF(MODTRACK_TYPE_U64, total_text_size),
-		MT_SF(MODTRACK_TYPE_U64, invalid_kread_bytes),
-		MT_SF(MODTRACK_TYPE_U64, invalid_decompress_bytes),
-		MT_SF(MODTRACK_TYPE_U64, invalid_becoming_bytes),
-		MT_SF(MODTRACK_TYPE_U64, invalid_mod_bytes),
-		MT_SF(MODTRACK_TYPE_U64, untracked_loads),
-		MT_SF(MODTRACK_TYPE_U64, probe_missed),
-		MT_SF(MODTRACK_TYPE_INDEX, unloaded.head),
-		MT_SF(MODTRACK_TYPE_U32, unloaded.nr_used),
-		MT_SF(MODTRACK_TYPE_U32, unloaded.cap),
-		MT_SF(MODTRACK_TYPE_U32, unloaded.entry_size),
-		MT_SF(MODTRACK_TYPE_U64, unloaded.dropped),
-		MT_SF(MODTRACK_TYPE_INDEX, dupfail.head),
-		MT_SF(MODTRACK_TYPE_U32, dupfail.nr_used),
-		MT_SF(MODTRACK_TYPE_U32, dupfail.cap),
-		MT_SF(MODTRACK_TYPE_U32, dupfail.entry_size),
-		MT_SF(MODTRACK_TYPE_U64, dupfail.dropped),
-		MT_SF(MODTRACK_TYPE_FIELDS, fields),
-		MT_SF(MODTRACK_TYPE_POOL, unloaded_pool),
-		MT_SF(MODTRACK_TYPE_POOL, dupfail_pool),
-		MT_UF(MODTRACK_TYPE_CHARS, name),
-		MT_UF(MODTRACK_TYPE_U64, taints),
-		MT_UF(MODTRACK_TYPE_U64, count),
-		MT_UF(MODTRACK_TYPE_INDEX, next),
-		MT_DF(MODTRACK_TYPE_CHARS, name),
-		MT_DF(MODTRACK_TYPE_U64, count),
-		MT_DF(MODTRACK_TYPE_U64, reasons),
-		MT_DF(MODTRACK_TYPE_INDEX, next),
-	},
+	.fields = MT_FIELDS_USED,
 };
 /* Also in mod->syms, for dump readers on kernels without KALLSYMS_ALL. */
 EXPORT_SYMBOL_GPL(modtrack_state);
@@ -349,6 +357,9 @@ static void __init mt_check_layout(void)
 	BUILD_BUG_ON(offsetof(struct modtrack_state, unloaded_pool) != 2992);
 	BUILD_BUG_ON(offsetof(struct modtrack_state, dupfail_pool) != 23472);
 	BUILD_BUG_ON(sizeof(struct modtrack_state) != 33712);
+	/* The used entries fit the table; layout version 1 has 48. */
+	BUILD_BUG_ON(MT_NR_USED_FIELDS > MODTRACK_NR_FIELDS);
+	BUILD_BUG_ON(MT_NR_USED_FIELDS != 48);
 	BUILD_BUG_ON(MODULE_NAME_LEN != MODTRACK_NAME_LEN);
 	BUILD_BUG_ON(TAINT_FLAGS_COUNT > MODTRACK_NR_TAINT);
 	BUILD_BUG_ON(sizeof(MT_TAINT_LETTERS) > MODTRACK_NR_TAINT);

@@ -10,11 +10,9 @@
  *  - kretprobes on the loader to classify failures the way
  *    kernel/module/stats.c does (6.4+), and to see duplicate loads.
  *
- * A failure is classified per task: the outermost probed loader function
- * of a task claims a slot in mt_loads[], the inner probes mark in it what
- * the load got to (file read, decompression, allocation, init), and the
- * outermost return decides what to count.  Only the owning task touches
- * a slot after claiming it.
+ * This file registers them and reads what each probe hit has to say
+ * (arguments, return value, the calling task); what a load in flight is
+ * and how it is classified is modtrack_loads.c, which each handler calls.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -33,9 +31,9 @@
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
-#include <uapi/linux/module.h>
 
 #include "modtrack.h"
+#include "modtrack_loads.h"
 
 /*
  * 6.4 added kernel/module/stats.c, module_patient_check_exists() and the
@@ -50,82 +48,7 @@
 #define MT_HAVE_PATIENT_CHECK	0
 #endif
 
-#define MT_NR_LOADS		64	/* loads in flight we can classify */
 #define MT_MAXACTIVE		64	/* kretprobe instances per function */
-
-/*
- * The start of struct load_info (kernel/module/internal.h, not in the
- * headers package).  Unchanged from 4.x to 6.12: name, mod, hdr, len.
- */
-struct mt_load_info_head {
-	const char *name;
-	void *mod;
-	void *hdr;
-	unsigned long len;
-};
-
-struct mt_load {
-	struct task_struct *task;	/* owner, NULL when free */
-	unsigned int depth;		/* nested probed functions */
-	unsigned int checks;		/* patient-check calls seen */
-	const struct mt_load_info_head *info;
-	unsigned long kread_len;	/* init_module(2) len */
-	unsigned long compressed_len;	/* module_decompress() size */
-	int load_flags;			/* load_module() flags */
-	bool load_seen;
-	bool decompress_seen;
-	bool allocated;
-	bool in_init;
-	char name[MODULE_NAME_LEN];
-};
-
-static struct mt_load mt_loads[MT_NR_LOADS];
-static atomic_t mt_nr_loads = ATOMIC_INIT(0);
-
-static struct mt_load *mt_load_find(void)
-{
-	int i;
-
-	if (!atomic_read(&mt_nr_loads))
-		return NULL;
-	for (i = 0; i < MT_NR_LOADS; i++) {
-		if (READ_ONCE(mt_loads[i].task) == current)
-			return &mt_loads[i];
-	}
-	return NULL;
-}
-
-static struct mt_load *mt_load_enter(void)
-{
-	struct mt_load *l = mt_load_find();
-	int i;
-
-	if (l) {
-		l->depth++;
-		return l;
-	}
-	for (i = 0; i < MT_NR_LOADS; i++) {
-		l = &mt_loads[i];
-		if (READ_ONCE(l->task) || cmpxchg(&l->task, NULL, current))
-			continue;
-		memset((char *)l + sizeof(l->task), 0,
-		       sizeof(*l) - sizeof(l->task));
-		l->depth = 1;
-		atomic_inc(&mt_nr_loads);
-		return l;
-	}
-	atomic64_inc(&modtrack_state.untracked_loads);
-	return NULL;
-}
-
-static void mt_load_exit(struct mt_load *l)
-{
-	if (--l->depth)
-		return;
-	atomic_dec(&mt_nr_loads);
-	/* The slot's fields are done with before another task claims it. */
-	smp_store_release(&l->task, NULL);
-}
 
 struct mt_ri_data {
 	struct mt_load *load;
@@ -134,6 +57,13 @@ struct mt_ri_data {
 static struct mt_load *mt_ri_load(struct kretprobe_instance *ri)
 {
 	return ((struct mt_ri_data *)ri->data)->load;
+}
+
+/* The slot an entry handler found; none: skip the return handler. */
+static int mt_ri_set_load(struct kretprobe_instance *ri, struct mt_load *l)
+{
+	((struct mt_ri_data *)ri->data)->load = l;
+	return l ? 0 : 1;
 }
 
 /*
@@ -145,14 +75,6 @@ static struct mt_load *mt_ri_load(struct kretprobe_instance *ri)
 static int mt_ret_int(struct pt_regs *regs)
 {
 	return (int)regs_return_value(regs);
-}
-
-static int mt_enter_common(struct kretprobe_instance *ri)
-{
-	struct mt_load *l = mt_load_enter();
-
-	((struct mt_ri_data *)ri->data)->load = l;
-	return l ? 0 : 1;	/* no slot: skip the return handler */
 }
 
 /*
@@ -176,31 +98,19 @@ static bool mt_not_permitted(long ret)
 static int mt_init_module_entry(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
 {
-	const struct pt_regs *uregs;
-
-	if (mt_enter_common(ri))
-		return 1;
 	/* __x64_sys_init_module(const struct pt_regs *): len is arg 2 */
-	uregs = (const struct pt_regs *)regs_get_kernel_argument(regs, 0);
-	mt_ri_load(ri)->kread_len = uregs->si;
-	return 0;
+	const struct pt_regs *uregs =
+		(const struct pt_regs *)regs_get_kernel_argument(regs, 0);
+
+	return mt_ri_set_load(ri, mt_init_module_enter(current, uregs->si));
 }
 
 static int mt_init_module_ret(struct kretprobe_instance *ri,
 			      struct pt_regs *regs)
 {
-	struct mt_load *l = mt_ri_load(ri);
 	long ret = regs_return_value(regs);	/* a syscall: long */
 
-	/*
-	 * Failing before load_module(): may_init_module() or
-	 * copy_module_from_user(); the kernel counts only the latter.
-	 */
-	if (ret < 0 && !l->load_seen && !mt_not_permitted(ret)) {
-		atomic64_inc(&modtrack_state.failed_kreads);
-		atomic64_add(l->kread_len, &modtrack_state.invalid_kread_bytes);
-	}
-	mt_load_exit(l);
+	mt_init_module_return(mt_ri_load(ri), ret, mt_not_permitted(ret));
 	return 0;
 }
 #endif
@@ -212,59 +122,32 @@ static int mt_init_module_ret(struct kretprobe_instance *ri,
 static int mt_from_file_entry(struct kretprobe_instance *ri,
 			      struct pt_regs *regs)
 {
-	return mt_enter_common(ri);
+	return mt_ri_set_load(ri, mt_from_file_enter(current));
 }
 
 static int mt_from_file_ret(struct kretprobe_instance *ri,
 			    struct pt_regs *regs)
 {
-	struct mt_load *l = mt_ri_load(ri);
-	int ret = mt_ret_int(regs);
-
-	if (ret < 0 && !l->load_seen && !l->decompress_seen)
-		atomic64_inc(&modtrack_state.failed_kreads);
-	mt_load_exit(l);
+	mt_from_file_return(mt_ri_load(ri), mt_ret_int(regs));
 	return 0;
 }
 #elif defined(CONFIG_X86_64)
-/*
- * 6.1: __do_sys_finit_module() checks permission and flags, reads the
- * file and calls load_module().  The 6.4+ definition counts only the
- * read; -EBADF there is a bad descriptor, which 6.4+ rejects earlier.
- * -EINVAL is the flags check only when the flags are invalid; otherwise
- * it comes from the read (e.g. not a regular file), which 6.4+ counts.
- */
-#define MT_FINIT_FLAGS	(MODULE_INIT_IGNORE_MODVERSIONS |		\
-			 MODULE_INIT_IGNORE_VERMAGIC |			\
-			 MODULE_INIT_COMPRESSED_FILE)
-
+/* 6.1: __do_sys_finit_module() reads the file, calls load_module() */
 static int mt_finit_entry(struct kretprobe_instance *ri,
 			  struct pt_regs *regs)
 {
-	const struct pt_regs *uregs;
+	/* __x64_sys_finit_module(const struct pt_regs *): flags is arg 3 */
+	const struct pt_regs *uregs =
+		(const struct pt_regs *)regs_get_kernel_argument(regs, 0);
 
-	if (mt_enter_common(ri))
-		return 1;
-	uregs = (const struct pt_regs *)regs_get_kernel_argument(regs, 0);
-	mt_ri_load(ri)->load_flags = (int)uregs->dx;
-	return 0;
+	return mt_ri_set_load(ri, mt_finit_enter(current, (int)uregs->dx));
 }
 
 static int mt_finit_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	struct mt_load *l = mt_ri_load(ri);
 	long ret = regs_return_value(regs);	/* a syscall: long */
-	bool bad_flags = l->load_flags & ~MT_FINIT_FLAGS;
 
-	if (ret < 0 && !l->load_seen && !(ret == -EINVAL && bad_flags) &&
-	    ret != -EBADF && !mt_not_permitted(ret)) {
-		if ((l->load_flags & MODULE_INIT_COMPRESSED_FILE) &&
-		    ret == -EOPNOTSUPP)
-			atomic64_inc(&modtrack_state.failed_decompress);
-		else
-			atomic64_inc(&modtrack_state.failed_kreads);
-	}
-	mt_load_exit(l);
+	mt_finit_return(mt_ri_load(ri), ret, mt_not_permitted(ret));
 	return 0;
 }
 #endif
@@ -272,31 +155,19 @@ static int mt_finit_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 /* ---- module_decompress() ------------------------------------------- */
 
 #ifdef CONFIG_MODULE_DECOMPRESS
-
 static int mt_decompress_entry(struct kretprobe_instance *ri,
 			       struct pt_regs *regs)
 {
-	struct mt_load *l = mt_load_find();
-
-	((struct mt_ri_data *)ri->data)->load = l;
-	if (!l)
-		return 1;
 	/* module_decompress(info, buf, size) */
-	l->decompress_seen = true;
-	l->compressed_len = regs_get_kernel_argument(regs, 2);
-	return 0;
+	unsigned long size = regs_get_kernel_argument(regs, 2);
+
+	return mt_ri_set_load(ri, mt_decompress_enter(current, size));
 }
 
 static int mt_decompress_ret(struct kretprobe_instance *ri,
 			     struct pt_regs *regs)
 {
-	struct mt_load *l = mt_ri_load(ri);
-
-	if (mt_ret_int(regs)) {
-		atomic64_inc(&modtrack_state.failed_decompress);
-		atomic64_add(l->compressed_len,
-			     &modtrack_state.invalid_decompress_bytes);
-	}
+	mt_decompress_return(mt_ri_load(ri), mt_ret_int(regs));
 	return 0;
 }
 #endif
@@ -306,60 +177,19 @@ static int mt_decompress_ret(struct kretprobe_instance *ri,
 static int mt_load_module_entry(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
 {
-	struct mt_load *l;
-
-	if (mt_enter_common(ri))
-		return 1;
-	l = mt_ri_load(ri);
 	/* load_module(info, uargs, flags) */
-	l->info = (const struct mt_load_info_head *)
+	const struct mt_load_info_head *info = (const struct mt_load_info_head *)
 		regs_get_kernel_argument(regs, 0);
-	l->load_flags = (int)regs_get_kernel_argument(regs, 2);
-	l->load_seen = true;
-	l->allocated = false;
-	l->in_init = false;
-	l->checks = 0;
-	l->name[0] = '\0';
-	return 0;
+	int flags = (int)regs_get_kernel_argument(regs, 2);
+
+	return mt_ri_set_load(ri, mt_load_module_enter(current, info, flags));
 }
 
 static int mt_load_module_ret(struct kretprobe_instance *ri,
 			      struct pt_regs *regs)
 {
-	struct modtrack_state *st = &modtrack_state;
-	struct mt_load *l = mt_ri_load(ri);
-	int ret = mt_ret_int(regs);
-	unsigned long len, extra = 0;
-
-	/*
-	 * load_module() ends in do_init_module(): init failures are not
-	 * load failures (free_module() records them as unloads).
-	 */
-	if (ret >= 0 || l->in_init)
-		goto out;
-
-	/* info lives in the caller's frame; info->len is still valid. */
-	len = READ_ONCE(l->info->len);
-	if (l->load_flags & MODULE_INIT_COMPRESSED_FILE)
-		extra = l->compressed_len;
-
-	if (l->allocated) {
-		atomic64_inc(&st->failed_load_modules);
-		atomic64_add(2 * len + extra, &st->invalid_mod_bytes);
-	} else {
-		atomic64_inc(&st->failed_becoming);
-		atomic64_add(len + extra, &st->invalid_becoming_bytes);
-	}
-
-	/*
-	 * 6.1 has no duplicate tracking; its add_unformed_module() fails
-	 * with -EEXIST when a live module has the same name.
-	 */
-	if (!MT_HAVE_PATIENT_CHECK && ret == -EEXIST && l->allocated &&
-	    l->name[0])
-		mt_record_dupfail(l->name, MODTRACK_DUP_LOAD);
-out:
-	mt_load_exit(l);
+	mt_load_module_return(mt_ri_load(ri), mt_ret_int(regs),
+			      !MT_HAVE_PATIENT_CHECK);
 	mt_probes_update_missed();
 	return 0;
 }
@@ -368,10 +198,7 @@ out:
 
 static int mt_do_init_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	struct mt_load *l = mt_load_find();
-
-	if (l)
-		l->in_init = true;
+	mt_do_init_module(current);
 	return 0;
 }
 
@@ -383,21 +210,13 @@ struct mt_check_data {
 	char name[MODULE_NAME_LEN];
 };
 
-/*
- * module_patient_check_exists(name, reason): called first from
- * early_mod_check() (reason BECOMING, name in the temporary copy) and,
- * once the module is allocated, from add_unformed_module() (reason LOAD,
- * name inside the new module).  Debian's build drops the unused reason
- * argument (.constprop.0), so the reason is inferred: from where the
- * name lives (module area: LOAD) and, as a fallback, from the call count.
- */
+/* module_patient_check_exists(name, reason); see mt_patient_check() */
 static int mt_check_entry(struct kretprobe_instance *ri,
 			  struct pt_regs *regs)
 {
 	struct mt_check_data *d = (struct mt_check_data *)ri->data;
 	unsigned long name = regs_get_kernel_argument(regs, 0);
-	struct mt_load *l = mt_load_find();
-	bool load;
+	enum mt_name_area area;
 
 	/* name is a struct module's name[MODULE_NAME_LEN] in both calls */
 	if (copy_from_kernel_nofault(d->name, (const void *)name,
@@ -405,27 +224,21 @@ static int mt_check_entry(struct kretprobe_instance *ri,
 		return 1;
 	d->name[sizeof(d->name) - 1] = '\0';
 
-	if (l)
-		l->checks++;
 #ifdef MODULES_VADDR
-	load = name >= MODULES_VADDR && name < MODULES_END;
+	area = name >= MODULES_VADDR && name < MODULES_END ?
+		MT_NAME_IN_MODULE : MT_NAME_IN_IMAGE;
 #else
-	load = l && l->checks > 1;
+	area = MT_NAME_UNKNOWN;
 #endif
-	d->reason = load ? MODTRACK_DUP_LOAD : MODTRACK_DUP_BECOMING;
-	if (l && load)
-		l->allocated = true;
+	d->reason = mt_patient_check(current, area);
 	return 0;
 }
 
 static int mt_check_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct mt_check_data *d = (struct mt_check_data *)ri->data;
-	int ret = mt_ret_int(regs);
 
-	/* try_add_failed_module() ran iff the result is -EEXIST/-EBUSY */
-	if (ret == -EEXIST || ret == -EBUSY)
-		mt_record_dupfail(d->name, d->reason);
+	mt_patient_check_return(d->name, d->reason, mt_ret_int(regs));
 	return 0;
 }
 
@@ -435,29 +248,24 @@ static const char * const mt_check_syms[] = {
 	NULL,
 };
 #else
-/*
- * 6.1: find_module_all() is first called in a load from
- * add_unformed_module(), right after the module is allocated, with the
- * new module's name.
- */
+/* 6.1: the first find_module_all() of a load; see mt_find_module_all() */
 static int mt_find_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	const void *name = (const void *)regs_get_kernel_argument(regs, 0);
-	struct mt_load *l = mt_load_find();
+	struct mt_load *l = mt_find_module_all(current);
+	char buf[MODULE_NAME_LEN];
 	size_t len;
 
-	if (!l || !l->load_seen || l->in_init || l->allocated)
+	if (!l)
 		return 0;
-	l->allocated = true;
 	/*
 	 * find_module_all(name, len, even_unformed); name is the new
 	 * module's name[MODULE_NAME_LEN].
 	 */
-	len = min_t(size_t, regs_get_kernel_argument(regs, 1),
-		    sizeof(l->name) - 1);
-	if (copy_from_kernel_nofault(l->name, name, sizeof(l->name)))
+	len = regs_get_kernel_argument(regs, 1);
+	if (copy_from_kernel_nofault(buf, name, sizeof(buf)))
 		len = 0;
-	l->name[len] = '\0';
+	mt_load_set_name(l, buf, len);
 	return 0;
 }
 #endif

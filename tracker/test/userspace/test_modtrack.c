@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host-side tests of modtrack's list semantics, taint letters, debugfs
- * formats and the oops/panic record, compiled against shim/kshim.h.
+ * formats, the oops/panic record and the field table, compiled against
+ * shim/kshim.h; the load classification is tested in test_loads.c.
  * Prints "N passed, N failed" and exits non-zero on a failure.
  */
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "modtrack.h"
+#include "test.h"
 
 char kshim_log[65536];
 static size_t kshim_log_len;
@@ -52,18 +54,7 @@ void mt_probes_exit(void) { }
 void mt_probes_update_missed(void) { }
 void mt_probes_show(struct seq_file *m) { }
 
-static int passed, failed;
-
-#define CHECK(cond, ...) do {						\
-	if (cond) {							\
-		passed++;						\
-	} else {							\
-		failed++;						\
-		printf("FAIL %s:%d: ", __FILE__, __LINE__);		\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
+int passed, failed;
 
 static const char *show(int (*fn)(struct seq_file *, void *))
 {
@@ -75,7 +66,7 @@ static const char *show(int (*fn)(struct seq_file *, void *))
 	return m.buf;
 }
 
-static void reset(void)
+void reset(void)
 {
 	struct modtrack_state *st = &modtrack_state;
 
@@ -251,6 +242,68 @@ static void test_dup_table_cut(void)
 	      "newest first");
 }
 
+static const struct modtrack_field *field(unsigned int scope,
+					  const char *name)
+{
+	const struct modtrack_state *st = &modtrack_state;
+	u32 i;
+
+	for (i = 0; i < st->nr_fields; i++) {
+		if (st->fields[i].scope == scope &&
+		    !strcmp(st->fields[i].name, name))
+			return &st->fields[i];
+	}
+	return NULL;
+}
+
+/*
+ * nr_fields counts exactly the used entries: each names a field inside
+ * its scope, once; every entry after them is zero.
+ */
+static void test_field_table(void)
+{
+	static const u32 scope_size[] = {
+		[MODTRACK_SCOPE_STATE] = sizeof(struct modtrack_state),
+		[MODTRACK_SCOPE_UNLOADED] = sizeof(struct modtrack_unloaded),
+		[MODTRACK_SCOPE_DUPFAIL] = sizeof(struct modtrack_dupfail),
+	};
+	static const struct modtrack_field zero;
+	const struct modtrack_state *st = &modtrack_state;
+	const struct modtrack_field *f;
+	u32 i, bad = 0, unused = 0;
+
+	CHECK(st->nr_fields == 48, "nr_fields %u", st->nr_fields);
+	for (i = 0; i < st->nr_fields; i++) {
+		f = &st->fields[i];
+		if (!f->name[0] || f->scope >= ARRAY_SIZE(scope_size) ||
+		    !f->type || f->type > MODTRACK_TYPE_FIELDS || !f->size ||
+		    f->offset + f->size > scope_size[f->scope] ||
+		    field(f->scope, f->name) != f) {
+			printf("bad field %u: %s scope %u type %u %u+%u\n", i,
+			       f->name, f->scope, f->type, f->offset, f->size);
+			bad++;
+		}
+	}
+	for (; i < MODTRACK_NR_FIELDS; i++)
+		unused += !memcmp(&st->fields[i], &zero, sizeof(zero));
+	CHECK(!bad, "%u bad entries", bad);
+	CHECK(unused == MODTRACK_NR_FIELDS - st->nr_fields,
+	      "%u of %u entries past nr_fields are zero", unused,
+	      MODTRACK_NR_FIELDS - st->nr_fields);
+
+	f = field(MODTRACK_SCOPE_STATE, "fields");
+	CHECK(f && f->offset == st->fields_offset &&
+	      f->size == MODTRACK_NR_FIELDS * st->field_size,
+	      "the table describes itself");
+	f = field(MODTRACK_SCOPE_STATE, "dupfail.dropped");
+	CHECK(f && f->offset == offsetof(struct modtrack_state,
+					 dupfail.dropped) &&
+	      f->size == 8 && f->type == MODTRACK_TYPE_U64, "dupfail.dropped");
+	f = field(MODTRACK_SCOPE_DUPFAIL, "next");
+	CHECK(f && f->offset == 72 && f->type == MODTRACK_TYPE_INDEX,
+	      "dupfail next");
+}
+
 static void test_init(void)
 {
 	struct modtrack_state *st = &modtrack_state;
@@ -274,6 +327,8 @@ int main(void)
 	test_unloaded_cap_and_long_record();
 	test_stats_format();
 	test_dup_table_cut();
+	test_field_table();
+	test_loads();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Just enough of the kernel API to compile modtrack_main.c,
- * modtrack_print.c and modtrack_debugfs.c as a user-space program, so
- * that their list, taint and format logic can be tested on the host.
- * Single-threaded: locks and barriers are no-ops.
+ * modtrack_print.c, modtrack_debugfs.c and modtrack_loads.c as a
+ * user-space program, so that their list, taint, format and load
+ * classification logic can be tested on the host.  Single-threaded: locks
+ * and barriers are no-ops, atomics plain operations.  Tasks are opaque
+ * pointers (struct task_struct is never defined).
  */
 #ifndef KSHIM_H
 #define KSHIM_H
@@ -56,6 +58,15 @@ static inline int atomic_cmpxchg(atomic_t *a, int o, int n)
 	return old;
 }
 static inline void atomic_set_release(atomic_t *a, int v) { a->counter = v; }
+static inline int atomic_read(atomic_t *a) { return a->counter; }
+static inline void atomic_inc(atomic_t *a) { a->counter++; }
+static inline void atomic_dec(atomic_t *a) { a->counter--; }
+#define cmpxchg(p, o, n) ({					\
+	__typeof__(*(p)) __old = *(p);				\
+	if (__old == (o))					\
+		*(p) = (n);					\
+	__old;							\
+})
 
 typedef int raw_spinlock_t;
 #define DEFINE_RAW_SPINLOCK(l)			raw_spinlock_t l
