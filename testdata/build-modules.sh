@@ -17,12 +17,12 @@ build() {  # build DIR "obj-m lines" sources...
 	if grep -q 'warning:' "$d/build.log"; then cat "$d/build.log" >&2; die "module build warnings in $d"; fi
 }
 main_kb=""
-for m in hello prop staging stay failmod slow; do
+for m in hello prop staging stay failmod slow badpage; do
 	main_kb="$main_kb
 obj-m += modcrash_$m.o
 modcrash_$m-y := $m.o"
 done
-build main "$main_kb" hello.c prop.c staging.c stay.c failmod.c slow.c
+build main "$main_kb" hello.c prop.c staging.c stay.c failmod.c slow.c badpage.c
 build dual-oot "obj-m += modcrash_dual.o
 modcrash_dual-y := dual_oot.o" dual_oot.c
 build dual-intree "obj-m += modcrash_dual.o
