@@ -87,7 +87,8 @@ fn every_bad_page_the_module_freed_has_the_kernels_report() {
             );
             let page = report
                 .iter()
-                .find(|t| t.starts_with("page: refcount:"))
+                // "page: refcount:..." (6.12), "page:(____ptrval____) refcount:..." (6.1)
+                .find(|t| t.starts_with("page:") && t.contains(" refcount:"))
                 .unwrap_or_else(|| panic!("{what}: no dump_page line in\n{}", report.join("\n")));
             assert!(
                 page.split(' ')
