@@ -17,17 +17,21 @@ build() {  # build DIR "obj-m lines" sources...
 	if grep -q 'warning:' "$d/build.log"; then cat "$d/build.log" >&2; die "module build warnings in $d"; fi
 }
 main_kb=""
-for m in hello prop staging stay failmod slow; do
+MAIN="hello prop staging stay failmod slow badpage"
+for m in $MAIN; do
 	main_kb="$main_kb
 obj-m += modcrash_$m.o
 modcrash_$m-y := $m.o"
 done
-build main "$main_kb" hello.c prop.c staging.c stay.c failmod.c slow.c
+build main "$main_kb" hello.c prop.c staging.c stay.c failmod.c slow.c badpage.c
 build dual-oot "obj-m += modcrash_dual.o
 modcrash_dual-y := dual_oot.o" dual_oot.c
 build dual-intree "obj-m += modcrash_dual.o
 modcrash_dual-y := dual_intree.o" dual_intree.c
-cp "$S"/main/modcrash_*.ko "$OUTDIR/"
+# Exactly this list: OUTDIR is shared by checkouts of different versions (gen.sh copies every
+# OUTDIR/*.ko into the initramfs), so a module another version built must not linger.
+rm -f "$OUTDIR"/modcrash_*.ko
+for m in $MAIN; do cp "$S/main/modcrash_$m.ko" "$OUTDIR/"; done
 mkdir -p "$OUTDIR/dual-oot" "$OUTDIR/dual-intree"
 cp "$S/dual-oot/modcrash_dual.ko" "$OUTDIR/dual-oot/"
 cp "$S/dual-intree/modcrash_dual.ko" "$OUTDIR/dual-intree/"

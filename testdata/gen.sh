@@ -18,17 +18,25 @@ QEMU_PID=""
 trap '[ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null; true' EXIT
 
 # name | kernel | extra cmdline | QEMU -cpu
+# The command line is "console=ttyS0 panic=-1 loglevel=4 EXTRA", less the panic= or loglevel= that
+# EXTRA sets itself. loglevel=5 puts warnings and default-level records (a bad-page report's
+# dump_page lines, Modules linked in, the call trace) on the console too.
 SCENARIO_TABLE="
 deb61-nokaslr|debian:6.1.0-56-cloud-amd64:6.1.192-2|nokaslr|
 deb61-kaslr|debian:6.1.0-56-cloud-amd64:6.1.192-2||
 deb61-modtrack|debian:6.1.0-56-cloud-amd64:6.1.192-2|modcrash.modtrack|
+deb61-badpage|debian:6.1.0-56-cloud-amd64:6.1.192-2|loglevel=5 init_on_free=1 modcrash.modtrack modcrash.badpage|
+deb61-badpage-logwrap|debian:6.1.0-56-cloud-amd64:6.1.192-2|loglevel=5 init_on_free=1 printk.devkmsg=on modcrash.modtrack modcrash.logflood modcrash.badpage|
 deb612-kaslr|debian:6.12.117+deb12-cloud-amd64:6.12.117-1~deb12u1||
 deb612-modtrack|debian:6.12.117+deb12-cloud-amd64:6.12.117-1~deb12u1|modcrash.modtrack|
 deb612-stress|debian:6.12.117+deb12-cloud-amd64:6.12.117-1~deb12u1|modcrash.modtrack modcrash.stress|
 deb612-oops|debian:6.12.117+deb12-cloud-amd64:6.12.117-1~deb12u1|modcrash.modtrack modcrash.oops|
+deb612-badpage|debian:6.12.117+deb12-cloud-amd64:6.12.117-1~deb12u1|loglevel=5 init_on_free=1 modcrash.modtrack modcrash.badpage|
+deb612-badpage-panic|debian:6.12.117+deb12-cloud-amd64:6.12.117-1~deb12u1|loglevel=5 init_on_free=1 panic=0 modcrash.modtrack modcrash.badpage modcrash.panic|
 upstream-kaslr|upstream|qemu_fw_cfg.ioport=12@0x510:0:1:4|
 upstream-la57|upstream|qemu_fw_cfg.ioport=12@0x510:0:1:4|qemu64,+la57
-upstream-modtrack|upstream|qemu_fw_cfg.ioport=12@0x510:0:1:4 modcrash.modtrack|"
+upstream-modtrack|upstream|qemu_fw_cfg.ioport=12@0x510:0:1:4 modcrash.modtrack|
+upstream-badpage|upstream|qemu_fw_cfg.ioport=12@0x510:0:1:4 loglevel=5 init_on_free=1 modcrash.badpage|"
 all_scenarios() { echo "$SCENARIO_TABLE" | awk -F'|' 'NF>1{print $1}'; }
 SCENARIOS=${*:-$(all_scenarios)}
 
@@ -140,7 +148,10 @@ run_scenario() {
 		log "[$name] cached"; return 0
 	fi
 	rm -rf "$D"; mkdir -p "$D"
-	local append="console=ttyS0 panic=-1 loglevel=4 $extra" try
+	local append="console=ttyS0" try
+	case " $extra " in *" panic="*) ;; *) append="$append panic=-1";; esac
+	case " $extra " in *" loglevel="*) ;; *) append="$append loglevel=4";; esac
+	append="$append $extra"
 	for try in 1 2 3; do
 		boot_and_dump "$name" "$D" "$append" "$cpu"
 		# KASLR may pick offset 0 (seen in about 1 boot in 3): retry so KASLR scenarios really move.
@@ -175,7 +186,18 @@ boot_and_dump() {
 		i=$((i + 1)); if [ $i -gt 6000 ]; then kill "$qpid"; tail -30 "$D/console.log" >&2; die "[$name] guest not ready after 600 s"; fi
 		sleep 0.1
 	done
-	echo "boot_to_ready_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')" > "$D/timings.txt"
+	since() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
+	echo "boot_to_ready_s=$(since)" > "$D/timings.txt"
+	case " $append " in *" modcrash.panic "*)
+		# The guest panics after the oracle (panic=0: it then spins): dump once panic() is done.
+		i=0
+		until grep -qF -- '---[ end Kernel panic - not syncing' "$D/console.log"; do
+			if ! kill -0 "$qpid" 2>/dev/null; then tail -30 "$D/console.log" >&2; die "[$name] QEMU exited before the guest panicked"; fi
+			i=$((i + 1)); if [ $i -gt 600 ]; then kill "$qpid"; tail -30 "$D/console.log" >&2; die "[$name] no end of a kernel panic on the console 60 s after the oracle"; fi
+			sleep 0.1
+		done
+		echo "boot_to_panic_s=$(since)" >> "$D/timings.txt";;
+	esac
 	local caps; caps=$(python3 "$here/tools/qmp.py" "$sock" '{"execute":"query-dump-guest-memory-capability"}' '{"execute":"stop"}')
 	caps=${caps%%$'\n'*}
 	python3 "$here/tools/qmp.py" "$sock" \
@@ -186,6 +208,7 @@ boot_and_dump() {
 			"{\"execute\":\"dump-guest-memory\",\"arguments\":{\"paging\":false,\"protocol\":\"file:$D/vmcore.qemu-kdump-zlib.flat\",\"format\":\"kdump-zlib\"}}" >/dev/null \
 			|| die "[$name] QMP kdump-zlib dump failed";;
 	esac
+	echo "boot_to_dump_s=$(since)" >> "$D/timings.txt"
 	python3 "$here/tools/qmp.py" "$sock" '{"execute":"quit"}' >/dev/null || true
 	for i in $(seq 50); do kill -0 "$qpid" 2>/dev/null || break; sleep 0.1; done
 	kill "$qpid" 2>/dev/null || true
@@ -198,6 +221,13 @@ boot_and_dump() {
 post_process() {
 	local name=$1 D=$2
 	python3 "$here/tools/oracle.py" "$D/oracle.log" "$D" >/dev/null
+	# A panic happens after expected/dmesg was captured: its oracle is the kernel's lines on the
+	# console after the guest's MODCRASH-READY (panic() raises the console loglevel, so all of its
+	# records are there), in dmesg's "[    9.123456] text" form.
+	if grep -qF -- '---[ end Kernel panic - not syncing' "$D/console.log"; then
+		sed -n '/^MODCRASH-READY/,$p' "$D/console.log" | tr -d '\r' | grep -E '^\[ *[0-9]+\.[0-9]{6}\] ' > "$D/expected/panic" \
+			|| die "[$name] no kernel lines after MODCRASH-READY in console.log"
+	fi
 	local fix=$D/phdr64.elf
 	cp --sparse=always "$D/vmcore.elf" "$fix"
 	python3 "$here/tools/phdr-to-64.py" "$fix"

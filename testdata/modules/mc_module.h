@@ -2,7 +2,9 @@
 /*
  * The body shared by the modcrash test-bed modules. Each .c file sets what makes it different
  * before including this: MC_LICENSE and MC_DESCRIPTION (required), MC_INIT_RESULT (default 0),
- * MC_INIT_SLEEP_MS (default 0), and any MODULE_INFO()/MODULE_VERSION() lines of its own.
+ * MC_INIT_SLEEP_MS (default 0), MC_INIT_HOOK (the name of an __init function of its own, defined
+ * before this is included, that init calls last; a non-zero return is init's result), and any
+ * MODULE_INFO()/MODULE_VERSION() lines of its own.
  */
 #include <linux/module.h>
 #include <linux/init.h>
@@ -20,6 +22,14 @@ static int __init mc_init(void)
 {
 	if (MC_INIT_SLEEP_MS)
 		msleep(MC_INIT_SLEEP_MS);
+#ifdef MC_INIT_HOOK
+	{
+		int err = MC_INIT_HOOK();
+
+		if (err)
+			return err;
+	}
+#endif
 	return MC_INIT_RESULT;
 }
 
