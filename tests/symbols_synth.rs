@@ -1,13 +1,17 @@
 //! The symbols layer against a synthetic vmlinux: DWARF written with `gimli::write`, wrapped in
-//! an ELF64 image by a small writer here that shares no code or layouts with the reader.
+//! an ELF64 image by the test writer in tests/common/synth_vmlinux.rs, which shares no code or
+//! layouts with the reader.
+
+#[path = "common/synth_vmlinux.rs"]
+mod synth_vmlinux;
 
 use gimli::write::{
-    Address, AttributeValue as AV, Dwarf, EndianVec, Expression, LineProgram, Reference, Sections,
-    Unit, UnitEntryId, UnitId,
+    Address, AttributeValue as AV, Dwarf, Expression, LineProgram, Reference, Unit,
 };
-use gimli::{constants::*, Encoding, Format, LittleEndian};
+use gimli::{constants::*, Encoding, Format};
 use modcrash::addr::Va;
 use modcrash::symbols::{BitField, Hint, Scalar, SymBinding, SymError, SymKind, Type, Vmlinux};
+use synth_vmlinux::*;
 
 const TEXT: u64 = 0xffff_ffff_8100_0000;
 const DATA: u64 = 0xffff_ffff_8200_0000;
@@ -23,101 +27,6 @@ const BUILD_ID: [u8; 20] = [
 ];
 
 // ---- DWARF ---------------------------------------------------------------------------------
-
-struct B<'a> {
-    dwarf: &'a mut Dwarf,
-    unit: UnitId,
-}
-
-impl B<'_> {
-    fn u(&mut self) -> &mut Unit {
-        self.dwarf.units.get_mut(self.unit)
-    }
-    fn add(&mut self, parent: UnitEntryId, tag: DwTag, attrs: Vec<(DwAt, AV)>) -> UnitEntryId {
-        let id = self.u().add(parent, tag);
-        for (a, v) in attrs {
-            self.u().get_mut(id).set(a, v);
-        }
-        id
-    }
-    fn root(&mut self) -> UnitEntryId {
-        self.u().root()
-    }
-    fn strp(&mut self, s: &str) -> AV {
-        AV::StringRef(self.dwarf.strings.add(s))
-    }
-    fn base(&mut self, name: &str, size: u64, enc: DwAte) -> UnitEntryId {
-        let root = self.root();
-        let n = self.strp(name);
-        self.add(
-            root,
-            DW_TAG_base_type,
-            vec![
-                (DW_AT_name, n),
-                (DW_AT_byte_size, AV::Udata(size)),
-                (DW_AT_encoding, AV::Encoding(enc)),
-            ],
-        )
-    }
-    fn member(
-        &mut self,
-        parent: UnitEntryId,
-        name: Option<&str>,
-        ty: UnitEntryId,
-        off: u64,
-    ) -> UnitEntryId {
-        let mut attrs = vec![
-            (DW_AT_type, AV::UnitRef(ty)),
-            (DW_AT_data_member_location, AV::Udata(off)),
-        ];
-        if let Some(n) = name {
-            let n = self.strp(n);
-            attrs.insert(0, (DW_AT_name, n));
-        }
-        self.add(parent, DW_TAG_member, attrs)
-    }
-    fn list_head(&mut self) -> UnitEntryId {
-        let root = self.root();
-        let n = self.strp("list_head");
-        let lh = self.add(
-            root,
-            DW_TAG_structure_type,
-            vec![(DW_AT_name, n), (DW_AT_byte_size, AV::Udata(16))],
-        );
-        let p = self.add(
-            root,
-            DW_TAG_pointer_type,
-            vec![
-                (DW_AT_byte_size, AV::Udata(8)),
-                (DW_AT_type, AV::UnitRef(lh)),
-            ],
-        );
-        self.member(lh, Some("next"), p, 0);
-        self.member(lh, Some("prev"), p, 8);
-        lh
-    }
-    fn static_var(
-        &mut self,
-        parent: UnitEntryId,
-        name: &str,
-        ty: AV,
-        addr: u64,
-        external: bool,
-    ) -> UnitEntryId {
-        let n = self.strp(name);
-        let mut e = Expression::new();
-        e.op_addr(Address::Constant(addr));
-        let mut attrs = vec![
-            (DW_AT_name, n),
-            (DW_AT_type, ty),
-            (DW_AT_location, AV::Exprloc(e)),
-        ];
-        if external {
-            attrs.push((DW_AT_external, AV::FlagPresent));
-        }
-        self.add(parent, DW_TAG_variable, attrs)
-    }
-}
 
 struct Built {
     sections: Vec<(&'static str, Vec<u8>)>,
@@ -450,17 +359,7 @@ fn build_dwarf() -> Built {
         b.u().get_mut(lp).set(DW_AT_type, AV::UnitRef(lp));
     }
 
-    let mut sections = Sections::new(EndianVec::new(LittleEndian));
-    dwarf.write(&mut sections).unwrap();
-    let mut out = Vec::new();
-    sections
-        .for_each(|id, data| {
-            if !data.slice().is_empty() {
-                out.push((id.name(), data.slice().to_vec()));
-            }
-            Ok::<(), gimli::write::Error>(())
-        })
-        .unwrap();
+    let mut out = dwarf_sections(&mut dwarf);
     // .debug_aranges by hand (gimli::write does not emit it): do_thing's range -> unit 1 at 0.
     let mut ar = Vec::new();
     ar.extend_from_slice(&0u32.to_le_bytes()); // length, patched below
@@ -480,134 +379,12 @@ fn build_dwarf() -> Built {
 
 // ---- ELF -------------------------------------------------------------------------------------
 
-struct Sec {
-    name: &'static str,
-    sh_type: u32,
-    flags: u64,
-    addr: u64,
-    data: Vec<u8>,
-    link: u32,
-    info: u32,
-    entsize: u64,
-}
-
-fn sec(name: &'static str, sh_type: u32, flags: u64, addr: u64, data: Vec<u8>) -> Sec {
-    Sec {
-        name,
-        sh_type,
-        flags,
-        addr,
-        data,
-        link: 0,
-        info: 0,
-        entsize: 0,
-    }
-}
-
-const SHT_PROGBITS: u32 = 1;
-const SHT_SYMTAB: u32 = 2;
-const SHT_STRTAB: u32 = 3;
-const SHT_NOTE: u32 = 7;
-const SHF_ALLOC: u64 = 2;
-const SHF_EXEC: u64 = 4;
-const SHF_WRITE: u64 = 1;
-
-/// (name, value, size, type, bind, shndx)
-type SymDef = (&'static str, u64, u64, u8, u8, u16);
-
-fn write_elf(mut secs: Vec<Sec>, syms: &[SymDef]) -> Vec<u8> {
-    // .symtab + .strtab
-    let mut strtab = vec![0u8];
-    let mut symtab = vec![0u8; 24];
-    let first_global = syms.iter().position(|s| s.4 != 0).unwrap_or(syms.len()) as u32 + 1;
-    for &(name, value, size, ty, bind, shndx) in syms {
-        let off = strtab.len() as u32;
-        strtab.extend_from_slice(name.as_bytes());
-        strtab.push(0);
-        symtab.extend_from_slice(&off.to_le_bytes());
-        symtab.push((bind << 4) | ty);
-        symtab.push(0);
-        symtab.extend_from_slice(&shndx.to_le_bytes());
-        symtab.extend_from_slice(&value.to_le_bytes());
-        symtab.extend_from_slice(&size.to_le_bytes());
-    }
-    let symtab_idx = secs.len() as u32 + 1;
-    let mut st = sec(".symtab", SHT_SYMTAB, 0, 0, symtab);
-    st.link = symtab_idx + 1;
-    st.info = first_global;
-    st.entsize = 24;
-    secs.push(st);
-    secs.push(sec(".strtab", SHT_STRTAB, 0, 0, strtab));
-    // .shstrtab
-    let mut shstr = vec![0u8];
-    let mut name_offs = Vec::new();
-    for s in &secs {
-        name_offs.push(shstr.len() as u32);
-        shstr.extend_from_slice(s.name.as_bytes());
-        shstr.push(0);
-    }
-    name_offs.push(shstr.len() as u32);
-    shstr.extend_from_slice(b".shstrtab\0");
-    secs.push(sec(".shstrtab", SHT_STRTAB, 0, 0, shstr));
-
-    let mut out = vec![0u8; 64];
-    let mut offs = Vec::new();
-    for s in &secs {
-        while !out.len().is_multiple_of(8) {
-            out.push(0);
-        }
-        offs.push(out.len() as u64);
-        out.extend_from_slice(&s.data);
-    }
-    while !out.len().is_multiple_of(8) {
-        out.push(0);
-    }
-    let shoff = out.len() as u64;
-    out.extend_from_slice(&[0u8; 64]); // null section header
-    for (i, s) in secs.iter().enumerate() {
-        let mut h = Vec::with_capacity(64);
-        h.extend_from_slice(&name_offs[i].to_le_bytes());
-        h.extend_from_slice(&s.sh_type.to_le_bytes());
-        h.extend_from_slice(&s.flags.to_le_bytes());
-        h.extend_from_slice(&s.addr.to_le_bytes());
-        h.extend_from_slice(&offs[i].to_le_bytes());
-        h.extend_from_slice(&(s.data.len() as u64).to_le_bytes());
-        h.extend_from_slice(&s.link.to_le_bytes());
-        h.extend_from_slice(&s.info.to_le_bytes());
-        h.extend_from_slice(&8u64.to_le_bytes());
-        h.extend_from_slice(&s.entsize.to_le_bytes());
-        out.extend_from_slice(&h);
-    }
-    let shnum = secs.len() as u16 + 1;
-    let e = &mut out[..64];
-    e[..4].copy_from_slice(b"\x7fELF");
-    e[4] = 2; // ELFCLASS64
-    e[5] = 1; // little endian
-    e[6] = 1; // EV_CURRENT
-    e[16..18].copy_from_slice(&2u16.to_le_bytes()); // ET_EXEC
-    e[18..20].copy_from_slice(&62u16.to_le_bytes()); // EM_X86_64
-    e[20..24].copy_from_slice(&1u32.to_le_bytes());
-    e[24..32].copy_from_slice(&TEXT.to_le_bytes());
-    e[40..48].copy_from_slice(&shoff.to_le_bytes());
-    e[52..54].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
-    e[54..56].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
-    e[58..60].copy_from_slice(&64u16.to_le_bytes()); // e_shentsize
-    e[60..62].copy_from_slice(&shnum.to_le_bytes());
-    e[62..64].copy_from_slice(&(shnum - 1).to_le_bytes()); // .shstrtab is last
-    out
-}
-
 fn image_with(dwarf_edit: impl FnOnce(&mut Vec<(&'static str, Vec<u8>)>)) -> Vec<u8> {
     let mut dw = build_dwarf().sections;
     dwarf_edit(&mut dw);
     let mut data = vec![0u8; 0x1000];
     data[..BANNER.len()].copy_from_slice(BANNER);
-    let mut note = Vec::new();
-    note.extend_from_slice(&4u32.to_le_bytes());
-    note.extend_from_slice(&20u32.to_le_bytes());
-    note.extend_from_slice(&3u32.to_le_bytes());
-    note.extend_from_slice(b"GNU\0");
-    note.extend_from_slice(&BUILD_ID);
+    let note = build_id_note(&BUILD_ID);
     let mut secs = vec![
         sec(
             ".text",
@@ -622,11 +399,11 @@ fn image_with(dwarf_edit: impl FnOnce(&mut Vec<(&'static str, Vec<u8>)>)) -> Vec
     for (name, bytes) in dw {
         secs.push(sec(name, SHT_PROGBITS, 0, 0, bytes));
     }
-    const FILE: u8 = 4;
-    const OBJ: u8 = 1;
-    const FUNC: u8 = 2;
-    const NOTYPE: u8 = 0;
-    const ABS: u16 = 0xfff1;
+    const FILE: u8 = STT_FILE;
+    const OBJ: u8 = STT_OBJECT;
+    const FUNC: u8 = STT_FUNC;
+    const NOTYPE: u8 = STT_NOTYPE;
+    const ABS: u16 = SHN_ABS;
     let syms: Vec<SymDef> = vec![
         ("tracking.c", 0, 0, FILE, 0, ABS),
         ("unloaded_tainted_modules", UTM1, 16, OBJ, 0, 2),
@@ -644,7 +421,7 @@ fn image_with(dwarf_edit: impl FnOnce(&mut Vec<(&'static str, Vec<u8>)>)) -> Vec
         ("tainted_mask", TAINTED, 8, OBJ, 1, 2),
         ("the_thing", THING, 152, OBJ, 1, 2),
     ];
-    write_elf(secs, &syms)
+    write_elf(secs, &syms, TEXT)
 }
 
 fn vm() -> Vmlinux {
