@@ -629,9 +629,13 @@ pub fn fuzz_template() -> SynthRing {
 /// appended to its VMCOREINFO (overriding layout keys). `data[1]`'s low bits also exclude
 /// pages in modes 0 and 2.
 pub fn fuzz_ring(data: &[u8]) {
-    let r = fuzz_template();
-    let mut vi_text = r.vmcoreinfo();
-    let mut bytes = r.memory().to_vec();
+    static TEMPLATE: std::sync::OnceLock<(Vec<u8>, String)> = std::sync::OnceLock::new();
+    let (image, vi) = TEMPLATE.get_or_init(|| {
+        let r = fuzz_template();
+        (r.memory().to_vec(), r.vmcoreinfo())
+    });
+    let mut vi_text = vi.clone();
+    let mut bytes = image.clone();
     let mut excluded = Vec::new();
     let mode = data.first().copied().unwrap_or(0) % 4;
     let rest = data.get(1..).unwrap_or(&[]);
