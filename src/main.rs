@@ -231,7 +231,12 @@ fn info(vmcore: &PathBuf, json: bool) -> ExitCode {
 }
 
 /// `modcrash log`: the log on stdout, notes and warnings on stderr.
-fn log(vmcore: &std::path::Path, vmlinux: Option<&std::path::Path>, raw: bool, json: bool) -> ExitCode {
+fn log(
+    vmcore: &std::path::Path,
+    vmlinux: Option<&std::path::Path>,
+    raw: bool,
+    json: bool,
+) -> ExitCode {
     use modcrash::analysis::log::read_log;
     use std::io::Write;
     let dump = match Dump::open(vmcore) {

@@ -37,7 +37,8 @@ fn assert_prefix(got: &[u8], expected: &[u8], what: &str) -> usize {
 
 /// A vmlinux of another kernel release than `f`'s.
 fn other_kernel<'a>(f: &Fixture, all: &'a [Fixture]) -> Option<&'a Fixture> {
-    all.iter().find(|o| o.manifest.release != f.manifest.release)
+    all.iter()
+        .find(|o| o.manifest.release != f.manifest.release)
 }
 
 fn read(dump: &Dump, vm: Option<&Vmlinux>) -> Log {
@@ -50,16 +51,20 @@ fn log_equals_the_guests_dmesg_on_every_dump_with_and_without_vmlinux() {
     let mut vmlinuxes: HashMap<PathBuf, Vmlinux> = HashMap::new();
     for f in &all {
         let p = f.vmlinux();
-        if !vmlinuxes.contains_key(&p) {
-            let vm = Vmlinux::open(&p).expect("test-bed vmlinux opens");
-            vmlinuxes.insert(p, vm);
+        if let std::collections::hash_map::Entry::Vacant(e) = vmlinuxes.entry(p) {
+            let vm = Vmlinux::open(e.key()).expect("test-bed vmlinux opens");
+            e.insert(vm);
         }
     }
     let (mut n_cases, mut n_lines, mut n_records) = (0usize, 0usize, 0usize);
     for (f, d) in cases() {
         let expected = std::fs::read(
-            f.dir
-                .join(f.manifest.expected.get("dmesg").expect("every scenario captures dmesg")),
+            f.dir.join(
+                f.manifest
+                    .expected
+                    .get("dmesg")
+                    .expect("every scenario captures dmesg"),
+            ),
         )
         .expect("expected/dmesg");
         let dump = Dump::open(f.dump(&d)).expect("dump opens");
@@ -82,13 +87,19 @@ fn log_equals_the_guests_dmesg_on_every_dump_with_and_without_vmlinux() {
         let with = read(&dump, Some(vm));
         assert!(with.warnings.is_empty(), "{what}: {:?}", with.warnings);
         assert_eq!(with.printk_time_source, "vmlinux", "{what}");
-        assert_eq!(with.printk_time, none.printk_time, "{what}: kallsyms and vmlinux agree");
+        assert_eq!(
+            with.printk_time, none.printk_time,
+            "{what}: kallsyms and vmlinux agree"
+        );
         assert_eq!(
             dmesg::dmesg(&with, false),
             text,
             "{what}: the same log with the matching vmlinux"
         );
-        assert_eq!(with.records, none.records, "{what}: DWARF levels equal the derived ones");
+        assert_eq!(
+            with.records, none.records,
+            "{what}: DWARF levels equal the derived ones"
+        );
         n_cases += 1;
 
         if let Some(o) = other_kernel(&f, &all) {
@@ -131,7 +142,9 @@ fn log_command_on_every_scenario() {
     let all = fixtures();
     let mut n = 0;
     for f in &all {
-        let Some(d) = f.reference_dump() else { continue };
+        let Some(d) = f.reference_dump() else {
+            continue;
+        };
         let expected = std::fs::read(f.dir.join(&f.manifest.expected["dmesg"])).unwrap();
         let vmcore = f.dump(d);
         let (code, out, err) = modcrash(&["log".as_ref(), vmcore.as_os_str()]);
@@ -145,10 +158,12 @@ fn log_command_on_every_scenario() {
 
         if let Some(o) = other_kernel(f, &all) {
             let ov = o.vmlinux();
-            let (code, out3, err) =
-                modcrash(&["log".as_ref(), vmcore.as_os_str(), ov.as_os_str()]);
+            let (code, out3, err) = modcrash(&["log".as_ref(), vmcore.as_os_str(), ov.as_os_str()]);
             assert_eq!(code, 1, "{}: a warning for the wrong vmlinux", f.name());
-            assert!(err.contains("warning") && err.contains("not the dump's kernel"), "{err}");
+            assert!(
+                err.contains("warning") && err.contains("not the dump's kernel"),
+                "{err}"
+            );
             assert_eq!(out3, out, "{}: the log still prints", f.name());
         }
 
@@ -193,11 +208,107 @@ fn log_command_on_every_scenario() {
             prev = Some(seq);
             assert!(v["level"].as_u64().unwrap() <= 7);
             assert!(v["caller"].as_str().unwrap().starts_with(['T', 'C']));
-            assert!(matches!(v["state"].as_str(), Some("finalized" | "committed")), "{l}");
+            assert!(
+                matches!(v["state"].as_str(), Some("finalized" | "committed")),
+                "{l}"
+            );
             lines += v["text"].as_str().unwrap().split('\n').count();
         }
         assert_eq!(lines, plain.lines().count(), "{}", f.name());
         n += 1;
     }
     record_cases("real_log_cli", n);
+}
+
+/// A real ring damaged in the dump: a page of descriptors and a page of text excluded, and a
+/// page of descriptors overwritten with random bytes. The log reads what it can, warns about what
+/// was lost (naming the address), and never shows a record with another record's text.
+#[test]
+fn damaged_real_ring_gives_partial_results_and_warnings() {
+    use modcrash::kernel::printk::{header::read_header, PrbLayout};
+    use modcrash::kernel::KernelMem;
+    use modcrash::translate::X86_64;
+    let mut n = 0;
+    for f in fixtures() {
+        let Some(d) = f.reference_dump() else {
+            continue;
+        };
+        let dump = Dump::open(f.dump(d)).unwrap();
+        let vi = dump.vmcoreinfo().unwrap();
+        let arch = X86_64::from_vmcoreinfo(vi, None).unwrap();
+        let layout = PrbLayout::resolve(vi, None).unwrap();
+        let h = read_header(&KernelMem::new(&dump, &arch), &layout).unwrap();
+        let pa = |va: modcrash::addr::Va| arch.translate(&dump, va).unwrap().0 .0;
+        let good = read(&dump, None);
+        let by_seq: HashMap<u64, &[u8]> = good
+            .records
+            .iter()
+            .map(|r| (r.seq, r.text.as_slice()))
+            .collect();
+        let used = good.records.len() as u64;
+
+        // Pages in the middle of what the log uses.
+        let desc_page = pa(h.descs.wrapping_add(used * 3 / 4 * layout.desc_size)) & !0xfff;
+        let text_page = pa(h.data.wrapping_add(4096)) & !0xfff;
+        let mut t = common::Tampered::new(&dump);
+        t.excluded_pages = vec![desc_page, text_page];
+        let bad = read_log(&t, Some(vi), None).unwrap();
+        assert!(
+            !bad.records.is_empty() && bad.records.len() < good.records.len(),
+            "{}",
+            f.name()
+        );
+        for r in &bad.records {
+            assert_eq!(
+                Some(&r.text[..]),
+                by_seq.get(&r.seq).copied(),
+                "{} seq {}",
+                f.name(),
+                r.seq
+            );
+        }
+        let msgs: Vec<&str> = bad.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert!(
+            msgs.iter().any(|m| m.contains("descriptor cannot be read")
+                && m.contains(&format!("{desc_page:#x}"))),
+            "{}: {msgs:?}",
+            f.name()
+        );
+        assert!(
+            msgs.iter().any(
+                |m| m.contains("text cannot be read") && m.contains(&format!("{text_page:#x}"))
+            ),
+            "{}: {msgs:?}",
+            f.name()
+        );
+        assert_eq!(
+            bad.records.len() as u64 + bad.lost,
+            used,
+            "{}: every record read or counted lost",
+            f.name()
+        );
+
+        // Random bytes over a page of descriptors.
+        let mut t = common::Tampered::new(&dump);
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..512 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            t.patch_u64(desc_page + i * 8, x);
+        }
+        let bad = read_log(&t, Some(vi), None).unwrap();
+        assert!(!bad.warnings.is_empty(), "{}", f.name());
+        for r in &bad.records {
+            assert_eq!(
+                Some(&r.text[..]),
+                by_seq.get(&r.seq).copied(),
+                "{} seq {}",
+                f.name(),
+                r.seq
+            );
+        }
+        n += 1;
+    }
+    record_cases("real_log_damage", n);
 }

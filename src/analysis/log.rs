@@ -4,9 +4,9 @@
 //! facility/level bits), and a vmlinux of another kernel is set aside with a warning.
 
 use super::model::Warning;
+use crate::addr::Va;
 use crate::dump::vmcoreinfo::VmcoreInfo;
 use crate::kernel::printk::{self, DescState, DwarfSource, PrbLayout, PrintkError, RingProblem};
-use crate::addr::Va;
 use crate::kernel::{kallsyms, KernelMem};
 use crate::memory::PhysMem;
 use crate::symbols::Vmlinux;
@@ -105,7 +105,13 @@ pub enum LogError {
     #[error(transparent)]
     Setup(#[from] SetupError),
     #[error(transparent)]
-    Printk(#[from] PrintkError),
+    Printk(Box<PrintkError>),
+}
+
+impl From<PrintkError> for LogError {
+    fn from(e: PrintkError) -> Self {
+        LogError::Printk(Box::new(e))
+    }
 }
 
 /// Whether `vm` is the dump's kernel, by VMCOREINFO's BUILD-ID and OSRELEASE. Err: why not.
@@ -282,7 +288,8 @@ fn printk_time(
             Ok(v) => match v.first().copied().flatten() {
                 Some(a) => (a, "kallsyms"),
                 None => {
-                    notes.push("printk_time is not in the dump's kallsyms: timestamps shown".into());
+                    notes
+                        .push("printk_time is not in the dump's kallsyms: timestamps shown".into());
                     return (true, "default");
                 }
             },

@@ -1,9 +1,9 @@
 //! Typed kernel objects over translated memory.
 
 pub mod context;
+pub mod kallsyms;
 pub mod layout;
 pub mod list;
-pub mod kallsyms;
 pub mod mem;
 pub mod paged;
 pub mod printk;

@@ -68,7 +68,11 @@ pub fn json_lines(log: &Log) -> String {
     for r in &log.records {
         match serde_json::to_string(r) {
             Ok(j) => s.push_str(&j),
-            Err(e) => s.push_str(&format!("{{\"seq\": {}, \"error\": {:?}}}", r.seq, e.to_string())),
+            Err(e) => s.push_str(&format!(
+                "{{\"seq\": {}, \"error\": {:?}}}",
+                r.seq,
+                e.to_string()
+            )),
         }
         s.push('\n');
     }

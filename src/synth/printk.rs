@@ -146,7 +146,10 @@ impl RingLayout {
         let mut add = |k: &str, v: u64| s.push_str(&format!("{k}={v}\n"));
         add("SIZE(printk_ringbuffer)", l.rb_size);
         add("OFFSET(printk_ringbuffer.desc_ring)", l.rb_desc_ring);
-        add("OFFSET(printk_ringbuffer.text_data_ring)", l.rb_text_data_ring);
+        add(
+            "OFFSET(printk_ringbuffer.text_data_ring)",
+            l.rb_text_data_ring,
+        );
         add("OFFSET(printk_ringbuffer.fail)", l.rb_fail);
         add("SIZE(prb_desc_ring)", l.dr_size);
         add("OFFSET(prb_desc_ring.count_bits)", l.dr_count_bits);
@@ -303,17 +306,19 @@ impl SynthRing {
             .u64(self.prb_var_pa as usize, IMAGE_VA + self.rb_pa);
         let dr = (self.rb_pa + l.rb_desc_ring) as usize;
         self.mem.u32(dr + l.dr_count_bits as usize, self.count_bits);
-        self.mem.u64(dr + l.dr_descs as usize, IMAGE_VA + self.descs_pa);
-        self.mem.u64(dr + l.dr_infos as usize, IMAGE_VA + self.infos_pa);
+        self.mem
+            .u64(dr + l.dr_descs as usize, IMAGE_VA + self.descs_pa);
+        self.mem
+            .u64(dr + l.dr_infos as usize, IMAGE_VA + self.infos_pa);
         self.mem.u64(dr + l.dr_head_id as usize, self.head_id);
         self.mem.u64(dr + l.dr_tail_id as usize, self.tail_id);
         let tr = (self.rb_pa + l.rb_text_data_ring) as usize;
         self.mem.u32(tr + l.dr_size_bits as usize, self.size_bits);
-        self.mem.u64(tr + l.dr_data as usize, IMAGE_VA + self.data_pa);
+        self.mem
+            .u64(tr + l.dr_data as usize, IMAGE_VA + self.data_pa);
         self.mem.u64(tr + l.dr_head_lpos as usize, self.head_lpos);
         self.mem.u64(tr + l.dr_tail_lpos as usize, self.tail_lpos);
-        self.mem
-            .u64((self.rb_pa + l.rb_fail) as usize, self.fail);
+        self.mem.u64((self.rb_pa + l.rb_fail) as usize, self.fail);
     }
 
     /// Physical address of descriptor `index`.
@@ -337,7 +342,8 @@ impl SynthRing {
             d + (l.desc_lpos + l.lpos_begin) as usize,
             d + (l.desc_lpos + l.lpos_next) as usize,
         );
-        self.mem.u64(sv, ((state as u64) << FLAGS_SHIFT) | (id & ID_MASK));
+        self.mem
+            .u64(sv, ((state as u64) << FLAGS_SHIFT) | (id & ID_MASK));
         self.mem.u64(lb, begin);
         self.mem.u64(ln, next);
     }
@@ -445,7 +451,11 @@ impl SynthRing {
         let l = self.layout.clone();
         let info = self.info_pa(index);
         let seq_at = (info + l.info_seq) as usize;
-        let old = u64::from_le_bytes(self.mem.0[seq_at..seq_at + 8].try_into().unwrap_or_default());
+        let old = u64::from_le_bytes(
+            self.mem.0[seq_at..seq_at + 8]
+                .try_into()
+                .unwrap_or_default(),
+        );
         let seq = if old == 0 && index != 0 {
             index
         } else {
@@ -547,11 +557,23 @@ pub fn filled(size_bits: u32, wraps: u32) -> (SynthRing, Vec<(Written, SynthReco
             text: text.into_bytes(),
             ts_nsec: 1_000_000 + i * 12_345,
             level: (i % 8) as u8,
-            facility: if i % 11 == 0 { 1 } else { 0 },
+            facility: if i.is_multiple_of(11) { 1 } else { 0 },
             flags: 2,
-            caller_id: if i % 3 == 0 { 0x8000_0000 | (i % 2) as u32 } else { (i % 500) as u32 },
-            subsystem: if i % 5 == 0 { b"pci".to_vec() } else { Vec::new() },
-            device: if i % 5 == 0 { b"+pci:0000:00:01.0".to_vec() } else { Vec::new() },
+            caller_id: if i.is_multiple_of(3) {
+                0x8000_0000 | (i % 2) as u32
+            } else {
+                (i % 500) as u32
+            },
+            subsystem: if i.is_multiple_of(5) {
+                b"pci".to_vec()
+            } else {
+                Vec::new()
+            },
+            device: if i.is_multiple_of(5) {
+                b"+pci:0000:00:01.0".to_vec()
+            } else {
+                Vec::new()
+            },
         };
         written += (rec.text.len() as u64 + 8).div_ceil(8) * 8;
         let w = r.push(&rec);
@@ -581,10 +603,9 @@ impl crate::memory::PhysMem for ImageMem {
             pa: crate::addr::Pa(at),
             file_offset: None,
         };
-        let end = pa
-            .0
-            .checked_add(buf.len() as u64)
-            .ok_or(fault(FaultKind::NotInDump, pa.0))?;
+        let end =
+            pa.0.checked_add(buf.len() as u64)
+                .ok_or(fault(FaultKind::NotInDump, pa.0))?;
         for &p in &self.excluded {
             let page = p.saturating_mul(4096);
             if pa.0 < page.saturating_add(4096) && end > page {
@@ -606,7 +627,11 @@ impl crate::memory::PhysMem for ImageMem {
 pub fn fuzz_template() -> SynthRing {
     let mut r = SynthRing::new(RingLayout::v6_12(), 5, 10);
     for i in 0..70u64 {
-        let mut rec = SynthRecord::line(&format!("fuzz {i} {}", "q".repeat((i % 17) as usize)), i, (i % 8) as u8);
+        let mut rec = SynthRecord::line(
+            &format!("fuzz {i} {}", "q".repeat((i % 17) as usize)),
+            i,
+            (i % 8) as u8,
+        );
         if i % 9 == 0 {
             rec.text.clear();
         }
@@ -614,7 +639,11 @@ pub fn fuzz_template() -> SynthRing {
             rec.subsystem = b"pci".to_vec();
             rec.device = b"+pci:0000:00:01.0".to_vec();
         }
-        let state = if i == 69 { SynthState::Committed } else { SynthState::Finalized };
+        let state = if i == 69 {
+            SynthState::Committed
+        } else {
+            SynthState::Finalized
+        };
         r.push_with_state(&rec, state);
     }
     r
@@ -680,6 +709,9 @@ pub fn fuzz_ring(data: &[u8]) {
         let _ = crate::output::dmesg::dmesg(&log, false);
         let _ = crate::output::dmesg::dmesg(&log, true);
         let _ = crate::output::dmesg::json_lines(&log);
-        assert!(log.records.len() <= 32, "never more records than descriptors");
+        assert!(
+            log.records.len() <= 32,
+            "never more records than descriptors"
+        );
     }
 }

@@ -20,7 +20,9 @@ pub enum PrintkError {
         value: u64,
         why: &'static str,
     },
-    #[error("VMCOREINFO has no {key}, and the vmlinux debug info does not have it either: {source}")]
+    #[error(
+        "VMCOREINFO has no {key}, and the vmlinux debug info does not have it either: {source}"
+    )]
     NotInDwarf {
         key: String,
         #[source]

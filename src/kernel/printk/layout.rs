@@ -295,18 +295,25 @@ impl PrbLayout {
         let info_size = size_cap("SIZE(printk_info)", r.size("printk_info")?, 24, 4096)?;
         let dr_size = size_cap("SIZE(prb_desc_ring)", r.size("prb_desc_ring")?, 8, 4096)?;
         let data_ring_size = size_cap("SIZE(prb_data_ring)", r.size("prb_data_ring")?, 8, 4096)?;
-        let lpos_size = size_cap("SIZE(prb_data_blk_lpos)", r.size("prb_data_blk_lpos")?, 16, 64)?;
+        let lpos_size = size_cap(
+            "SIZE(prb_data_blk_lpos)",
+            r.size("prb_data_blk_lpos")?,
+            16,
+            64,
+        )?;
         let dev_size = size_cap("SIZE(dev_printk_info)", r.size("dev_printk_info")?, 2, 4096)?;
 
         let rb_desc_ring = r.offset("printk_ringbuffer", "desc_ring")?;
         let rb_text_data_ring = r.offset("printk_ringbuffer", "text_data_ring")?;
         let rb_fail = r.offset("printk_ringbuffer", "fail").ok();
-        let atomic_counter = match r.vi.offset("atomic_long_t.counter")? {
-            Some(v) => v,
-            None => 0,
-        };
+        let atomic_counter: u64 = r.vi.offset("atomic_long_t.counter")?.unwrap_or_default();
         within("OFFSET(atomic_long_t.counter)", atomic_counter, 8, 8)?;
-        within("OFFSET(printk_ringbuffer.desc_ring)", rb_desc_ring, dr_size, rb_size)?;
+        within(
+            "OFFSET(printk_ringbuffer.desc_ring)",
+            rb_desc_ring,
+            dr_size,
+            rb_size,
+        )?;
         within(
             "OFFSET(printk_ringbuffer.text_data_ring)",
             rb_text_data_ring,
@@ -337,7 +344,12 @@ impl PrbLayout {
         let lpos_begin = r.offset("prb_data_blk_lpos", "begin")?;
         let lpos_next = r.offset("prb_data_blk_lpos", "next")?;
         within("OFFSET(prb_desc.state_var)", desc_state_var, 8, desc_size)?;
-        within("OFFSET(prb_desc.text_blk_lpos)", desc_lpos, lpos_size, desc_size)?;
+        within(
+            "OFFSET(prb_desc.text_blk_lpos)",
+            desc_lpos,
+            lpos_size,
+            desc_size,
+        )?;
         within("OFFSET(prb_data_blk_lpos.begin)", lpos_begin, 8, lpos_size)?;
         within("OFFSET(prb_data_blk_lpos.next)", lpos_next, 8, lpos_size)?;
 
@@ -349,15 +361,36 @@ impl PrbLayout {
         within("OFFSET(printk_info.seq)", info_seq, 8, info_size)?;
         within("OFFSET(printk_info.ts_nsec)", info_ts_nsec, 8, info_size)?;
         within("OFFSET(printk_info.text_len)", info_text_len, 2, info_size)?;
-        within("OFFSET(printk_info.caller_id)", info_caller_id, 4, info_size)?;
-        within("OFFSET(printk_info.dev_info)", info_dev_info, dev_size, info_size)?;
+        within(
+            "OFFSET(printk_info.caller_id)",
+            info_caller_id,
+            4,
+            info_size,
+        )?;
+        within(
+            "OFFSET(printk_info.dev_info)",
+            info_dev_info,
+            dev_size,
+            info_size,
+        )?;
 
         let dev_subsystem = r.offset("dev_printk_info", "subsystem")?;
-        let dev_subsystem_len = r.length("printk_info_subsystem", "dev_printk_info", "subsystem")?;
+        let dev_subsystem_len =
+            r.length("printk_info_subsystem", "dev_printk_info", "subsystem")?;
         let dev_device = r.offset("dev_printk_info", "device")?;
         let dev_device_len = r.length("printk_info_device", "dev_printk_info", "device")?;
-        within("LENGTH(printk_info_subsystem)", dev_subsystem, dev_subsystem_len, dev_size)?;
-        within("LENGTH(printk_info_device)", dev_device, dev_device_len, dev_size)?;
+        within(
+            "LENGTH(printk_info_subsystem)",
+            dev_subsystem,
+            dev_subsystem_len,
+            dev_size,
+        )?;
+        within(
+            "LENGTH(printk_info_device)",
+            dev_device,
+            dev_device_len,
+            dev_size,
+        )?;
 
         let data_size_bits = r.offset("prb_data_ring", "size_bits")?;
         let data_data = r.offset("prb_data_ring", "data")?;

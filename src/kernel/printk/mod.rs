@@ -13,9 +13,9 @@ pub mod error;
 pub mod header;
 pub mod layout;
 pub mod state;
-pub mod walk;
 #[cfg(test)]
 mod tests;
+pub mod walk;
 
 pub use error::PrintkError;
 pub use header::RingHeader;

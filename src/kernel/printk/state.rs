@@ -64,7 +64,11 @@ pub enum Block {
     EmptyLine,
     /// A data block at ring index `index`, `size` bytes including the 8-byte block id.
     /// `wrapped`: the block's `begin` is in the previous wrap, so the data is at the ring's start.
-    Data { index: u64, size: u64, wrapped: bool },
+    Data {
+        index: u64,
+        size: u64,
+        wrapped: bool,
+    },
 }
 
 /// Why `text_blk_lpos` does not describe readable data (`get_data()`'s failure cases).
@@ -74,7 +78,9 @@ pub enum BlockFault {
     Failed,
     #[error("no data block (lpos {begin:#x}..{next:#x}: data-less, not an empty line)")]
     Dataless { begin: u64, next: u64 },
-    #[error("illegal block position {begin:#x}..{next:#x} (neither in one wrap nor one wrap apart)")]
+    #[error(
+        "illegal block position {begin:#x}..{next:#x} (neither in one wrap nor one wrap apart)"
+    )]
     Illegal { begin: u64, next: u64 },
     #[error("block position {begin:#x}..{next:#x} is not 8-byte aligned")]
     Misaligned { begin: u64, next: u64 },
@@ -108,15 +114,14 @@ impl DataRing {
                 _ => Err(BlockFault::Dataless { begin, next }),
             };
         }
-        let (index, size, wrapped) =
-            if self.wraps(begin) == self.wraps(next) && begin < next {
-                (self.index(begin), next - begin, false)
-            } else if self.wraps(begin.wrapping_add(self.size())) == self.wraps(next) {
-                (0, self.index(next), true)
-            } else {
-                return Err(BlockFault::Illegal { begin, next });
-            };
-        if begin % BLOCK_ID_SIZE != 0 || next % BLOCK_ID_SIZE != 0 {
+        let (index, size, wrapped) = if self.wraps(begin) == self.wraps(next) && begin < next {
+            (self.index(begin), next - begin, false)
+        } else if self.wraps(begin.wrapping_add(self.size())) == self.wraps(next) {
+            (0, self.index(next), true)
+        } else {
+            return Err(BlockFault::Illegal { begin, next });
+        };
+        if !begin.is_multiple_of(BLOCK_ID_SIZE) || !next.is_multiple_of(BLOCK_ID_SIZE) {
             return Err(BlockFault::Misaligned { begin, next });
         }
         if size < BLOCK_ID_SIZE {
@@ -145,10 +150,7 @@ mod tests {
     #[test]
     fn states_and_ids() {
         assert_eq!(split_state_var(5), (DescState::Reserved, 5));
-        assert_eq!(
-            split_state_var((1 << 62) | 7),
-            (DescState::Committed, 7)
-        );
+        assert_eq!(split_state_var((1 << 62) | 7), (DescState::Committed, 7));
         assert_eq!(
             split_state_var((2 << 62) | ID_MASK),
             (DescState::Finalized, ID_MASK)
@@ -187,9 +189,18 @@ mod tests {
         );
         assert_eq!(r.locate(3, 3), Ok(Block::EmptyLine));
         assert_eq!(r.locate(1, 1), Err(BlockFault::Failed));
-        assert!(matches!(r.locate(0x1000, 0x4000), Err(BlockFault::Illegal { .. })));
-        assert!(matches!(r.locate(0x1004, 0x1010), Err(BlockFault::Misaligned { .. })));
-        assert!(matches!(r.locate(0x1ff8, 0x2000), Err(BlockFault::TooSmall { .. })));
+        assert!(matches!(
+            r.locate(0x1000, 0x4000),
+            Err(BlockFault::Illegal { .. })
+        ));
+        assert!(matches!(
+            r.locate(0x1004, 0x1010),
+            Err(BlockFault::Misaligned { .. })
+        ));
+        assert!(matches!(
+            r.locate(0x1ff8, 0x2000),
+            Err(BlockFault::TooSmall { .. })
+        ));
         // Positions near u64::MAX (BLK0_LPOS is -size) do not overflow.
         let top = 0u64.wrapping_sub(0x1000);
         assert_eq!(

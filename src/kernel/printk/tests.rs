@@ -88,8 +88,14 @@ fn every_field_of_a_record() {
             (b.level, b.facility, b.flags, b.caller_id),
             (Some(3), Some(1), Some(8), 0x8000_0001)
         );
-        assert_eq!(b.text, b"virtio-pci 0000:00:02.0: enabling device\nsecond line");
-        assert_eq!((b.subsystem.as_slice(), b.device.as_slice()), (&b"pci"[..], &b"+pci:0000:00:02.0"[..]));
+        assert_eq!(
+            b.text,
+            b"virtio-pci 0000:00:02.0: enabling device\nsecond line"
+        );
+        assert_eq!(
+            (b.subsystem.as_slice(), b.device.as_slice()),
+            (&b"pci"[..], &b"+pci:0000:00:02.0"[..])
+        );
         assert_eq!(b.state, DescState::Finalized);
         let c = &l.records[2];
         assert_eq!((c.seq, c.text.len(), c.level), (2, 0, Some(7)));
@@ -133,8 +139,14 @@ fn wrapped_ring_keeps_the_newest_records_in_order() {
     let l = decode(&r);
     assert!(l.problems.is_empty(), "{:?}", l.problems);
     let first = l.records[0].seq;
-    assert!(first > 400, "the oldest records are gone: first seq {first}");
-    let want: Vec<String> = all[first as usize..].iter().map(|(_, t)| t.clone()).collect();
+    assert!(
+        first > 400,
+        "the oldest records are gone: first seq {first}"
+    );
+    let want: Vec<String> = all[first as usize..]
+        .iter()
+        .map(|(_, t)| t.clone())
+        .collect();
     assert_eq!(texts(&l), want);
     for (i, x) in l.records.iter().enumerate() {
         assert_eq!(x.seq, first + i as u64);
@@ -146,21 +158,29 @@ fn wrapped_ring_keeps_the_newest_records_in_order() {
 fn committed_newest_record_is_read() {
     let mut r = SynthRing::new(RingLayout::v6_12(), 7, 12);
     fill(&mut r, 3, "c");
-    r.push_with_state(&rec("Kernel panic - not syncing: no newline", 9), SynthState::Committed);
+    r.push_with_state(
+        &rec("Kernel panic - not syncing: no newline", 9),
+        SynthState::Committed,
+    );
     let l = decode(&r);
     assert!(l.problems.is_empty(), "{:?}", l.problems);
     let last = l.records.last().unwrap();
     assert_eq!(last.state, DescState::Committed);
     assert_eq!(last.text, b"Kernel panic - not syncing: no newline");
     // Earlier committed records were finalized by the next reservation.
-    assert!(l.records[..3].iter().all(|x| x.state == DescState::Finalized));
+    assert!(l.records[..3]
+        .iter()
+        .all(|x| x.state == DescState::Finalized));
 }
 
 #[test]
 fn reserved_record_is_reported_not_dropped() {
     let mut r = SynthRing::new(RingLayout::v6_12(), 7, 12);
     fill(&mut r, 3, "r");
-    let w = r.push_with_state(&rec("BUG: unable to handle page fault", 9), SynthState::Reserved);
+    let w = r.push_with_state(
+        &rec("BUG: unable to handle page fault", 9),
+        SynthState::Reserved,
+    );
     let l = decode(&r);
     let last = l.records.last().unwrap();
     assert_eq!((last.seq, last.state), (w.seq, DescState::Reserved));
@@ -177,7 +197,11 @@ fn reserved_record_is_reported_not_dropped() {
     r.memory_mut()[info as usize..info as usize + 2].copy_from_slice(&[0, 0]);
     let l = decode(&r);
     assert_eq!(l.records.last().unwrap().text, b"");
-    assert!(l.problems[0].to_string().contains("no text yet"), "{}", l.problems[0]);
+    assert!(
+        l.problems[0].to_string().contains("no text yet"),
+        "{}",
+        l.problems[0]
+    );
 }
 
 #[test]
@@ -191,7 +215,14 @@ fn head_not_yet_claimed_is_reported() {
     let l = decode(&r);
     assert_eq!(l.records.last().unwrap().seq, all.last().unwrap().0.seq);
     assert!(
-        matches!(&l.problems[..], [RingProblem::Lost { count: 1, cause: Cause::NotClaimed { .. }, .. }]),
+        matches!(
+            &l.problems[..],
+            [RingProblem::Lost {
+                count: 1,
+                cause: Cause::NotClaimed { .. },
+                ..
+            }]
+        ),
         "{:?}",
         l.problems
     );
@@ -226,7 +257,10 @@ fn reusable_at_the_tail_is_the_wrap_not_damage() {
     }
     let l = decode(&r);
     assert!(l.problems.is_empty(), "{:?}", l.problems);
-    assert!(l.freed_at_tail > 0, "the data ring freed descriptors at the tail");
+    assert!(
+        l.freed_at_tail > 0,
+        "the data ring freed descriptors at the tail"
+    );
 }
 
 #[test]
@@ -238,7 +272,14 @@ fn text_that_never_fit_is_lost_with_the_reason() {
     let l = decode(&r);
     assert_eq!(texts(&l), ["before", "after"]);
     assert!(
-        matches!(&l.problems[..], [RingProblem::Lost { seqs: (1, 1), cause: Cause::NoText(state::BlockFault::Failed), .. }]),
+        matches!(
+            &l.problems[..],
+            [RingProblem::Lost {
+                seqs: (1, 1),
+                cause: Cause::NoText(state::BlockFault::Failed),
+                ..
+            }]
+        ),
         "{:?}",
         l.problems
     );
@@ -268,7 +309,11 @@ fn excluded_descriptor_page_loses_only_its_records() {
     let msgs: Vec<String> = l.problems.iter().map(|p| p.to_string()).collect();
     assert_eq!(msgs.len(), 1, "{msgs:?}");
     assert!(msgs[0].contains(&format!("{:#x}", page)), "{}", msgs[0]);
-    assert!(msgs[0].contains(&format!("{} records lost", lost.len())), "{}", msgs[0]);
+    assert!(
+        msgs[0].contains(&format!("{} records lost", lost.len())),
+        "{}",
+        msgs[0]
+    );
     assert!(msgs[0].contains("excluded"), "{}", msgs[0]);
 }
 
@@ -281,9 +326,18 @@ fn excluded_info_and_text_pages_lose_only_their_records() {
     let l = decode_excluding(&r, &[info_page, text_page]);
     assert!(!l.records.is_empty());
     for x in &l.records {
-        assert_eq!(x.text, all[x.seq as usize].1.as_bytes(), "never another record's text");
+        assert_eq!(
+            x.text,
+            all[x.seq as usize].1.as_bytes(),
+            "never another record's text"
+        );
     }
-    let msgs = l.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n");
+    let msgs = l
+        .problems
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(msgs.contains("printk_info cannot be read"), "{msgs}");
     assert!(msgs.contains("text cannot be read"), "{msgs}");
     assert!(msgs.contains(&format!("{:#x}", text_page)), "{msgs}");
@@ -305,12 +359,22 @@ fn truncated_memory_gives_partial_results() {
     // The image ends in the middle of the text ring.
     let mut mem = r.memory().to_vec();
     mem.truncate((r.data_pa + 5000) as usize);
-    let l = decode_mem(&r.vmcoreinfo(), &ImageMem { bytes: mem, excluded: vec![] }).unwrap();
+    let l = decode_mem(
+        &r.vmcoreinfo(),
+        &ImageMem {
+            bytes: mem,
+            excluded: vec![],
+        },
+    )
+    .unwrap();
     assert!(!l.records.is_empty() && l.records.len() < 300);
     for x in &l.records {
         assert_eq!(x.text, all[x.seq as usize].1.as_bytes());
     }
-    assert!(l.problems.iter().any(|p| p.to_string().contains("not in the dump")));
+    assert!(l
+        .problems
+        .iter()
+        .any(|p| p.to_string().contains("not in the dump")));
 }
 
 #[test]
@@ -325,7 +389,13 @@ fn overwritten_data_block_is_never_shown_as_another_records_text() {
     let l = decode(&r);
     assert!(!l.records.iter().any(|x| x.seq == 3));
     assert!(
-        matches!(&l.problems[..], [RingProblem::Lost { cause: Cause::BlockIdMismatch { .. }, .. }]),
+        matches!(
+            &l.problems[..],
+            [RingProblem::Lost {
+                cause: Cause::BlockIdMismatch { .. },
+                ..
+            }]
+        ),
         "{:?}",
         l.problems
     );
@@ -347,7 +417,14 @@ fn corrupt_header_is_an_error_naming_the_field() {
     for (pa, bytes, field) in cases {
         let mut mem = r.memory().to_vec();
         mem[pa as usize..pa as usize + bytes.len()].copy_from_slice(bytes);
-        let e = decode_mem(&r.vmcoreinfo(), &ImageMem { bytes: mem, excluded: vec![] }).unwrap_err();
+        let e = decode_mem(
+            &r.vmcoreinfo(),
+            &ImageMem {
+                bytes: mem,
+                excluded: vec![],
+            },
+        )
+        .unwrap_err();
         assert!(e.to_string().contains(field), "{field}: {e}");
     }
     // The header's page excluded: an error naming the address.
@@ -359,7 +436,10 @@ fn corrupt_header_is_an_error_naming_the_field() {
         },
     )
     .unwrap_err();
-    assert!(matches!(e, PrintkError::Header(_)) && e.to_string().contains("0x1000"), "{e}");
+    assert!(
+        matches!(e, PrintkError::Header(_)) && e.to_string().contains("0x1000"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -369,22 +449,36 @@ fn id_span_larger_than_the_ring_is_clamped() {
     let at = (r.rb_pa + 32) as usize; // tail_id
     r.memory_mut()[at..at + 8].copy_from_slice(&5u64.to_le_bytes());
     let l = decode(&r);
-    assert!(matches!(l.problems[..], [RingProblem::IdSpan { .. }]), "{:?}", l.problems);
+    assert!(
+        matches!(l.problems[..], [RingProblem::IdSpan { .. }]),
+        "{:?}",
+        l.problems
+    );
     for x in &l.records {
         assert_eq!(x.text, all[x.seq as usize].1.as_bytes());
     }
     assert_eq!(l.records.last().map(|x| x.seq), Some(99));
-    assert_eq!(l.records.len(), decode_excluding(&{
-        let mut r2 = SynthRing::new(RingLayout::v6_12(), 5, 10);
-        fill(&mut r2, 100, "s");
-        r2
-    }, &[]).records.len());
+    assert_eq!(
+        l.records.len(),
+        decode_excluding(
+            &{
+                let mut r2 = SynthRing::new(RingLayout::v6_12(), 5, 10);
+                fill(&mut r2, 100, "s");
+                r2
+            },
+            &[]
+        )
+        .records
+        .len()
+    );
 }
 
 #[test]
 fn missing_vmcoreinfo_keys_are_named() {
     let r = SynthRing::new(RingLayout::v6_12(), 5, 10);
-    let vi = r.vmcoreinfo().replace("OFFSET(prb_desc_ring.infos)=16\n", "");
+    let vi = r
+        .vmcoreinfo()
+        .replace("OFFSET(prb_desc_ring.infos)=16\n", "");
     let mem = ImageMem {
         bytes: r.memory().to_vec(),
         excluded: vec![],
@@ -394,7 +488,9 @@ fn missing_vmcoreinfo_keys_are_named() {
     let old = "OSRELEASE=5.4.0\nSYMBOL(log_buf)=ffffffff82000000\nNUMBER(phys_base)=0\nSYMBOL(init_top_pgt)=ffffffff80000000\n";
     let e = decode_mem(old, &mem).unwrap_err();
     assert!(matches!(e, PrintkError::PreLockless), "{e}");
-    let implausible = r.vmcoreinfo().replace("SIZE(printk_info)=88", "SIZE(printk_info)=99999999999");
+    let implausible = r
+        .vmcoreinfo()
+        .replace("SIZE(printk_info)=88", "SIZE(printk_info)=99999999999");
     let e = decode_mem(&implausible, &mem).unwrap_err();
     assert!(e.to_string().contains("SIZE(printk_info)"), "{e}");
 }
@@ -436,14 +532,25 @@ fn random_damage_never_panics_and_descriptor_damage_never_gives_wrong_text() {
                 *b = noise.next() as u8;
             }
         }
-        let Ok(l) = decode_mem(&r.vmcoreinfo(), &ImageMem { bytes: mem, excluded: vec![] }) else {
+        let Ok(l) = decode_mem(
+            &r.vmcoreinfo(),
+            &ImageMem {
+                bytes: mem,
+                excluded: vec![],
+            },
+        ) else {
             continue;
         };
         assert!(l.records.len() <= 128);
         if name == "descs" {
             for x in &l.records {
                 let want = all.get(x.seq as usize).map(|(_, t)| t.as_bytes());
-                assert_eq!(Some(x.text.as_slice()), want, "round {round}: seq {}", x.seq);
+                assert_eq!(
+                    Some(x.text.as_slice()),
+                    want,
+                    "round {round}: seq {}",
+                    x.seq
+                );
             }
         }
     }
@@ -464,7 +571,9 @@ fn fuzz_entry_point_on_fixed_inputs() {
     crate::synth::printk::fuzz_ring(
         b"\x81E\x10\xff\xff\xbf\x05\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xdf\xff\xff\xff;\xff\xff\x01\xff\xff\xff\xff\t\n\t\xffB\x11",
     );
-    crate::synth::printk::fuzz_ring(b"\x03SIZE(printk_info)=0\nOFFSET(printk_info.seq)=18446744073709551615\n");
+    crate::synth::printk::fuzz_ring(
+        b"\x03SIZE(printk_info)=0\nOFFSET(printk_info.seq)=18446744073709551615\n",
+    );
 }
 
 #[test]
@@ -478,7 +587,13 @@ fn full_ring_of_the_benchmark_reads_back_exactly() {
     assert_eq!(l.records.len(), written.len() - first);
     for (got, (w, want)) in l.records.iter().zip(&written[first..]) {
         assert_eq!((got.seq, &got.text), (w.seq, &want.text));
-        assert_eq!((got.level, got.facility, got.caller_id), (Some(want.level), Some(want.facility), want.caller_id));
-        assert_eq!((&got.subsystem, &got.device), (&want.subsystem, &want.device));
+        assert_eq!(
+            (got.level, got.facility, got.caller_id),
+            (Some(want.level), Some(want.facility), want.caller_id)
+        );
+        assert_eq!(
+            (&got.subsystem, &got.device),
+            (&want.subsystem, &want.device)
+        );
     }
 }

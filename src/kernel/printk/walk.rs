@@ -12,9 +12,11 @@
 
 use super::header::RingHeader;
 use super::layout::PrbLayout;
-use crate::kernel::paged::PagedReader;
-use super::state::{split_state_var, Block, BlockFault, DataRing, DescState, BLOCK_ID_SIZE, ID_MASK};
+use super::state::{
+    split_state_var, Block, BlockFault, DataRing, DescState, BLOCK_ID_SIZE, ID_MASK,
+};
 use crate::addr::Va;
+use crate::kernel::paged::PagedReader;
 use crate::kernel::{KernelMem, ObjError};
 
 /// One record as the ring holds it.
@@ -51,7 +53,9 @@ pub enum Cause {
     },
     #[error("the writer had reserved it, but had not yet claimed its descriptor at {va}, when the kernel died")]
     NotClaimed { va: Va },
-    #[error("its descriptor at {va} is reusable: the kernel had freed it, its text may be overwritten")]
+    #[error(
+        "its descriptor at {va} is reusable: the kernel had freed it, its text may be overwritten"
+    )]
     Reusable { va: Va },
     #[error("its printk_info cannot be read: {0}")]
     InfoUnreadable(ObjError),
@@ -70,7 +74,9 @@ pub enum Cause {
     TextTooLong { text_len: u64, room: u64 },
     #[error("its text cannot be read: {0}")]
     TextUnreadable(ObjError),
-    #[error("the data block at {va} belongs to descriptor id {found:#x}: overwritten by a newer record")]
+    #[error(
+        "the data block at {va} belongs to descriptor id {found:#x}: overwritten by a newer record"
+    )]
     BlockIdMismatch { va: Va, found: u64 },
 }
 
@@ -106,7 +112,10 @@ pub enum RingProblem {
 
 fn lost_text(first_id: u64, last_id: u64, count: u64, seqs: (u64, u64), cause: &Cause) -> String {
     if count == 1 {
-        format!("record seq {} (descriptor id {first_id:#x}) lost: {cause}", seqs.0)
+        format!(
+            "record seq {} (descriptor id {first_id:#x}) lost: {cause}",
+            seqs.0
+        )
     } else {
         format!(
             "{count} records lost, seq {}..{} (descriptor ids {first_id:#x}..{last_id:#x}); the first: {cause}",
@@ -333,20 +342,15 @@ pub fn walk(mem: &KernelMem<'_>, l: &PrbLayout, h: RingHeader) -> RingLog {
                 l.info_dev_info + l.dev_subsystem,
                 l.dev_subsystem_len,
             )),
-            device: c_str(slice(&info, l.info_dev_info + l.dev_device, l.dev_device_len)),
+            device: c_str(slice(
+                &info,
+                l.info_dev_info + l.dev_device,
+                l.dev_device_len,
+            )),
             text: Vec::new(),
             wrapped: false,
         };
-        let text = read_text(
-            &mut text_r,
-            &h,
-            &data,
-            lpos_ok,
-            id,
-            begin,
-            next,
-            text_len,
-        );
+        let text = read_text(&mut text_r, &h, &data, lpos_ok, id, begin, next, text_len);
         match text {
             Ok((t, wrapped)) => {
                 copied += t.len() as u64;
