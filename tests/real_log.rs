@@ -51,9 +51,9 @@ fn log_equals_the_guests_dmesg_on_every_dump_with_and_without_vmlinux() {
     let mut vmlinuxes: HashMap<PathBuf, Vmlinux> = HashMap::new();
     for f in &all {
         let p = f.vmlinux();
-        if !vmlinuxes.contains_key(&p) {
-            let vm = Vmlinux::open(&p).expect("test-bed vmlinux opens");
-            vmlinuxes.insert(p, vm);
+        if let std::collections::hash_map::Entry::Vacant(e) = vmlinuxes.entry(p) {
+            let vm = Vmlinux::open(e.key()).expect("test-bed vmlinux opens");
+            e.insert(vm);
         }
     }
     let (mut n_cases, mut n_lines, mut n_records) = (0usize, 0usize, 0usize);
@@ -218,4 +218,97 @@ fn log_command_on_every_scenario() {
         n += 1;
     }
     record_cases("real_log_cli", n);
+}
+
+/// A real ring damaged in the dump: a page of descriptors and a page of text excluded, and a
+/// page of descriptors overwritten with random bytes. The log reads what it can, warns about what
+/// was lost (naming the address), and never shows a record with another record's text.
+#[test]
+fn damaged_real_ring_gives_partial_results_and_warnings() {
+    use modcrash::kernel::printk::{header::read_header, PrbLayout};
+    use modcrash::kernel::KernelMem;
+    use modcrash::translate::X86_64;
+    let mut n = 0;
+    for f in fixtures() {
+        let Some(d) = f.reference_dump() else {
+            continue;
+        };
+        let dump = Dump::open(f.dump(d)).unwrap();
+        let vi = dump.vmcoreinfo().unwrap();
+        let arch = X86_64::from_vmcoreinfo(vi, None).unwrap();
+        let layout = PrbLayout::resolve(vi, None).unwrap();
+        let h = read_header(&KernelMem::new(&dump, &arch), &layout).unwrap();
+        let pa = |va: modcrash::addr::Va| arch.translate(&dump, va).unwrap().0 .0;
+        let good = read(&dump, None);
+        let by_seq: HashMap<u64, &[u8]> = good
+            .records
+            .iter()
+            .map(|r| (r.seq, r.text.as_slice()))
+            .collect();
+        let used = good.records.len() as u64;
+
+        // Pages in the middle of what the log uses.
+        let desc_page = pa(h.descs.wrapping_add(used * 3 / 4 * layout.desc_size)) & !0xfff;
+        let text_page = pa(h.data.wrapping_add(4096)) & !0xfff;
+        let mut t = common::Tampered::new(&dump);
+        t.excluded_pages = vec![desc_page, text_page];
+        let bad = read_log(&t, Some(vi), None).unwrap();
+        assert!(
+            !bad.records.is_empty() && bad.records.len() < good.records.len(),
+            "{}",
+            f.name()
+        );
+        for r in &bad.records {
+            assert_eq!(
+                Some(&r.text[..]),
+                by_seq.get(&r.seq).copied(),
+                "{} seq {}",
+                f.name(),
+                r.seq
+            );
+        }
+        let msgs: Vec<&str> = bad.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert!(
+            msgs.iter().any(|m| m.contains("descriptor cannot be read")
+                && m.contains(&format!("{desc_page:#x}"))),
+            "{}: {msgs:?}",
+            f.name()
+        );
+        assert!(
+            msgs.iter().any(
+                |m| m.contains("text cannot be read") && m.contains(&format!("{text_page:#x}"))
+            ),
+            "{}: {msgs:?}",
+            f.name()
+        );
+        assert_eq!(
+            bad.records.len() as u64 + bad.lost,
+            used,
+            "{}: every record read or counted lost",
+            f.name()
+        );
+
+        // Random bytes over a page of descriptors.
+        let mut t = common::Tampered::new(&dump);
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..512 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            t.patch_u64(desc_page + i * 8, x);
+        }
+        let bad = read_log(&t, Some(vi), None).unwrap();
+        assert!(!bad.warnings.is_empty(), "{}", f.name());
+        for r in &bad.records {
+            assert_eq!(
+                Some(&r.text[..]),
+                by_seq.get(&r.seq).copied(),
+                "{} seq {}",
+                f.name(),
+                r.seq
+            );
+        }
+        n += 1;
+    }
+    record_cases("real_log_damage", n);
 }

@@ -105,7 +105,13 @@ pub enum LogError {
     #[error(transparent)]
     Setup(#[from] SetupError),
     #[error(transparent)]
-    Printk(#[from] PrintkError),
+    Printk(Box<PrintkError>),
+}
+
+impl From<PrintkError> for LogError {
+    fn from(e: PrintkError) -> Self {
+        LogError::Printk(Box::new(e))
+    }
 }
 
 /// Why a vmlinux is not taken for the dump's kernel.

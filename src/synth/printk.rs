@@ -557,19 +557,19 @@ pub fn filled(size_bits: u32, wraps: u32) -> (SynthRing, Vec<(Written, SynthReco
             text: text.into_bytes(),
             ts_nsec: 1_000_000 + i * 12_345,
             level: (i % 8) as u8,
-            facility: if i % 11 == 0 { 1 } else { 0 },
+            facility: if i.is_multiple_of(11) { 1 } else { 0 },
             flags: 2,
-            caller_id: if i % 3 == 0 {
+            caller_id: if i.is_multiple_of(3) {
                 0x8000_0000 | (i % 2) as u32
             } else {
                 (i % 500) as u32
             },
-            subsystem: if i % 5 == 0 {
+            subsystem: if i.is_multiple_of(5) {
                 b"pci".to_vec()
             } else {
                 Vec::new()
             },
-            device: if i % 5 == 0 {
+            device: if i.is_multiple_of(5) {
                 b"+pci:0000:00:01.0".to_vec()
             } else {
                 Vec::new()
@@ -658,9 +658,13 @@ pub fn fuzz_template() -> SynthRing {
 /// appended to its VMCOREINFO (overriding layout keys). `data[1]`'s low bits also exclude
 /// pages in modes 0 and 2.
 pub fn fuzz_ring(data: &[u8]) {
-    let r = fuzz_template();
-    let mut vi_text = r.vmcoreinfo();
-    let mut bytes = r.memory().to_vec();
+    static TEMPLATE: std::sync::OnceLock<(Vec<u8>, String)> = std::sync::OnceLock::new();
+    let (image, vi) = TEMPLATE.get_or_init(|| {
+        let r = fuzz_template();
+        (r.memory().to_vec(), r.vmcoreinfo())
+    });
+    let mut vi_text = vi.clone();
+    let mut bytes = image.clone();
     let mut excluded = Vec::new();
     let mode = data.first().copied().unwrap_or(0) % 4;
     let rest = data.get(1..).unwrap_or(&[]);

@@ -306,10 +306,7 @@ impl PrbLayout {
         let rb_desc_ring = r.offset("printk_ringbuffer", "desc_ring")?;
         let rb_text_data_ring = r.offset("printk_ringbuffer", "text_data_ring")?;
         let rb_fail = r.offset("printk_ringbuffer", "fail").ok();
-        let atomic_counter = match r.vi.offset("atomic_long_t.counter")? {
-            Some(v) => v,
-            None => 0,
-        };
+        let atomic_counter: u64 = r.vi.offset("atomic_long_t.counter")?.unwrap_or_default();
         within("OFFSET(atomic_long_t.counter)", atomic_counter, 8, 8)?;
         within(
             "OFFSET(printk_ringbuffer.desc_ring)",

@@ -121,7 +121,7 @@ impl DataRing {
         } else {
             return Err(BlockFault::Illegal { begin, next });
         };
-        if begin % BLOCK_ID_SIZE != 0 || next % BLOCK_ID_SIZE != 0 {
+        if !begin.is_multiple_of(BLOCK_ID_SIZE) || !next.is_multiple_of(BLOCK_ID_SIZE) {
             return Err(BlockFault::Misaligned { begin, next });
         }
         if size < BLOCK_ID_SIZE {

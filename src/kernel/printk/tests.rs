@@ -575,3 +575,25 @@ fn fuzz_entry_point_on_fixed_inputs() {
         b"\x03SIZE(printk_info)=0\nOFFSET(printk_info.seq)=18446744073709551615\n",
     );
 }
+
+#[test]
+fn full_ring_of_the_benchmark_reads_back_exactly() {
+    // The benchmark's ring shape (synth::printk::filled), 64 KiB here to stay quick.
+    let (r, written) = crate::synth::printk::filled(16, 2);
+    let l = decode(&r);
+    assert!(l.problems.is_empty(), "{:?}", l.problems);
+    let first = l.records[0].seq as usize;
+    assert!(first > 0);
+    assert_eq!(l.records.len(), written.len() - first);
+    for (got, (w, want)) in l.records.iter().zip(&written[first..]) {
+        assert_eq!((got.seq, &got.text), (w.seq, &want.text));
+        assert_eq!(
+            (got.level, got.facility, got.caller_id),
+            (Some(want.level), Some(want.facility), want.caller_id)
+        );
+        assert_eq!(
+            (&got.subsystem, &got.device),
+            (&want.subsystem, &want.device)
+        );
+    }
+}
