@@ -95,18 +95,35 @@ fn reports(dmesg: &str) -> Vec<Report> {
     out
 }
 
-/// The zone the kernel puts a physical address in (x86_64: DMA below 16 MiB, DMA32 below
-/// 4 GiB, where the kernel has those zones), by `enum zone_type`'s own values.
-fn expected_zone(vm: &Vmlinux, pa: u64) -> i64 {
-    let z = |n: &str| vm.enumerator(n, Hint::File("mm/page_alloc.c")).ok();
-    let normal = z("ZONE_NORMAL").unwrap();
-    let dma32 = z("ZONE_DMA32");
-    if pa < 16 << 20 {
-        z("ZONE_DMA").or(dma32).unwrap_or(normal)
-    } else if pa < 4 << 30 {
-        dma32.unwrap_or(normal)
-    } else {
-        normal
+/// The kernel's zones on x86_64 by `enum zone_type`'s own values (ZONE_DMA, ZONE_DMA32 where
+/// the kernel has them).
+struct Zones {
+    dma: Option<i64>,
+    dma32: Option<i64>,
+    normal: i64,
+}
+
+impl Zones {
+    fn of(vm: &Vmlinux) -> Zones {
+        let z = |n: &str| vm.enumerator(n, Hint::File("mm/page_alloc.c")).ok();
+        Zones {
+            dma: z("ZONE_DMA"),
+            dma32: z("ZONE_DMA32"),
+            normal: z("ZONE_NORMAL").unwrap(),
+        }
+    }
+
+    /// The zone of a physical address: DMA below 16 MiB, DMA32 below 4 GiB
+    /// (arch/x86/mm/init.c zone_sizes_init()), the next zone up where one is configured out.
+    fn of_pa(&self, pa: u64) -> u64 {
+        let z = if pa < 16 << 20 {
+            self.dma.or(self.dma32).unwrap_or(self.normal)
+        } else if pa < 4 << 30 {
+            self.dma32.unwrap_or(self.normal)
+        } else {
+            self.normal
+        };
+        z as u64
     }
 }
 
@@ -132,6 +149,7 @@ fn struct_pages_the_guest_knows() {
         let name = f.name().to_string();
         let vm = Vmlinux::open(f.vmlinux()).unwrap_or_else(|e| panic!("{name}: {e}"));
         let reports = f.expected("dmesg").map(|d| reports(&d)).unwrap_or_default();
+        let zones = Zones::of(&vm);
         let mut layout_checked = false;
         let release: Vec<u32> = f
             .manifest
@@ -178,11 +196,7 @@ fn struct_pages_the_guest_knows() {
                     "{what}: {sym} at pfn {pfn:#x}: {}",
                     p.flags_text
                 );
-                assert_eq!(
-                    p.zone,
-                    Some(expected_zone(&vm, *pa) as u64),
-                    "{what}: {sym}"
-                );
+                assert_eq!(p.zone, Some(zones.of_pa(*pa)), "{what}: {sym}");
                 assert!(matches!(p.node, None | Some(0)), "{what}: {sym}");
                 if sym == "empty_zero_page" {
                     assert_eq!(p.flag_names, ["reserved"], "{what}: {}", p.flags_text);
@@ -230,4 +244,130 @@ fn struct_pages_the_guest_knows() {
         }
     }
     common::record_cases("real_page", cases);
+}
+
+/// Every struct page of every reference dump, against the kernel's own invariants: the zone
+/// bits give the zone of the page's physical address (arch/x86/mm/init.c), the node is 0, and
+/// a head page of order n (PG_head, order from its first tail page) is followed by 2^n - 1
+/// tail pages whose compound_head points back at it.
+#[test]
+fn every_struct_page_of_the_reference_dumps() {
+    let mut cases = 0;
+    for f in common::fixtures_with_extra() {
+        let Some(d) = f.reference_dump() else {
+            continue;
+        };
+        let name = f.name().to_string();
+        let vm = Vmlinux::open(f.vmlinux()).unwrap();
+        let dump = Dump::open(f.dump(d)).unwrap();
+        let k = Kernel::new(&dump, dump.vmcoreinfo(), &vm, false).unwrap();
+        let pages = Pages::new(&k).unwrap();
+        let zones = Zones::of(&vm);
+        let max = pages.max_pfn.expect("max_pfn");
+        let (mut read, mut heads, mut tails) = (0u64, 0u64, 0u64);
+        let mut pfn = 0;
+        while pfn < max {
+            let Ok(p) = pages.read(pfn) else {
+                pfn += 1;
+                continue;
+            };
+            read += 1;
+            assert_eq!(
+                p.zone,
+                Some(zones.of_pa(pfn << 12)),
+                "{name}: pfn {pfn:#x} {}",
+                p.flags_text
+            );
+            assert!(matches!(p.node, None | Some(0)), "{name}: pfn {pfn:#x}");
+            if let Compound::Head { order } = p.compound {
+                let order = order.unwrap_or_else(|| panic!("{name}: pfn {pfn:#x}: no order"));
+                assert!(
+                    (1..=10).contains(&order),
+                    "{name}: pfn {pfn:#x}: order {order}"
+                );
+                heads += 1;
+                for t in pfn + 1..pfn + (1 << order) {
+                    let tp = pages.read(t).unwrap();
+                    assert_eq!(
+                        tp.compound,
+                        Compound::Tail {
+                            head: p.address,
+                            head_pfn: Some(pfn),
+                            order: Some(order)
+                        },
+                        "{name}: pfn {t:#x}, tail of {pfn:#x}"
+                    );
+                    tails += 1;
+                }
+                pfn += 1 << order;
+                continue;
+            }
+            assert!(
+                !matches!(p.compound, Compound::Tail { .. }),
+                "{name}: pfn {pfn:#x}: a tail page outside any head's range"
+            );
+            pfn += 1;
+        }
+        eprintln!("{name}: {read} struct pages of {max}, {heads} large folios, {tails} tail pages");
+        assert!(read > max / 2, "{name}: most pages readable");
+        assert!(
+            heads > 0,
+            "{name}: a running kernel has large folios (slabs, THP)"
+        );
+        cases += 1;
+    }
+    common::record_cases("real_page_scan", cases);
+}
+
+/// `modcrash page` on each scenario's reference dump: the zero page by its kernel address,
+/// by its pfn (with `pfn:`, as the kernel prints it) and as JSON; a pfn past max_pfn and a
+/// non-hex argument fail with their exit codes.
+#[test]
+fn page_command() {
+    let mut cases = 0;
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_modcrash"))
+            .arg("page")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    for f in common::fixtures_with_extra() {
+        let Some(d) = f.reference_dump() else {
+            continue;
+        };
+        let (vmcore, vmlinux) = (f.dump(d), f.vmlinux());
+        let (vmcore, vmlinux) = (vmcore.to_str().unwrap(), vmlinux.to_str().unwrap());
+        let vm = Vmlinux::open(&vmlinux).unwrap();
+        let dump = Dump::open(vmcore).unwrap();
+        let k = Kernel::new(&dump, dump.vmcoreinfo(), &vm, false).unwrap();
+        let zp = k.sym("empty_zero_page").unwrap().0;
+        let pfn = Pages::new(&k).unwrap().locate(zp).unwrap().0;
+        let (code, out, err) = run(&[vmcore, vmlinux, &format!("{zp:#x}")]);
+        assert_eq!(code, Some(0), "{err}");
+        assert!(out.starts_with(&format!("pfn {pfn:#x} ")), "{out}");
+        assert!(out.contains("(kernel image)"), "{out}");
+        assert!(out.contains("reserved"), "{out}");
+        let (code, out2, _) = run(&[vmcore, vmlinux, &format!("pfn:{pfn:05x}")]);
+        assert_eq!(code, Some(0));
+        assert_eq!(out2.lines().next(), out.lines().next());
+        let (code, json, _) = run(&[vmcore, vmlinux, &format!("{pfn:x}"), "--json"]);
+        assert_eq!(code, Some(0));
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["page"]["pfn"], pfn);
+        assert_eq!(v["page"]["flag_names"][0], "reserved");
+        assert_eq!(v["located"]["kind"], "pfn");
+        let (code, _, err) = run(&[vmcore, vmlinux, "0xfffffffff"]);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains("beyond max_pfn"), "{err}");
+        let (code, _, _) = run(&[vmcore, vmlinux, "xyz"]);
+        assert_eq!(code, Some(2));
+        cases += 1;
+    }
+    common::record_cases("real_page_cli", cases);
 }
