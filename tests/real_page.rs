@@ -343,7 +343,7 @@ fn page_command() {
         };
         let (vmcore, vmlinux) = (f.dump(d), f.vmlinux());
         let (vmcore, vmlinux) = (vmcore.to_str().unwrap(), vmlinux.to_str().unwrap());
-        let vm = Vmlinux::open(&vmlinux).unwrap();
+        let vm = Vmlinux::open(vmlinux).unwrap();
         let dump = Dump::open(vmcore).unwrap();
         let k = Kernel::new(&dump, dump.vmcoreinfo(), &vm, false).unwrap();
         let zp = k.sym("empty_zero_page").unwrap().0;
