@@ -582,12 +582,43 @@ impl<'k, 'a> Pages<'k, 'a> {
         pa.0 >> PAGE_SHIFT
     }
 
+    /// Read vmemmap bytes through the page tables. Not through the translation's direct-map
+    /// shortcut: with CONFIG_RANDOMIZE_MEMORY the vmemmap can lie within the span the
+    /// shortcut takes for the direct map (seen on upstream-la57: vmemmap_base
+    /// 0xff93015e80000000 inside page_offset_base + 2^55).
+    fn read_vmemmap(&self, va: Va, len: usize, what: &str) -> Result<Vec<u8>, ObjError> {
+        let mut buf = vec![0u8; len];
+        let mut done = 0usize;
+        while done < len {
+            let cur = va.wrapping_add(done as u64);
+            let n = ((4096 - (cur.0 & 0xfff)) as usize).min(len - done);
+            let (pa, _, _) =
+                self.k
+                    .xlat
+                    .walk(self.k.phys, cur)
+                    .map_err(|source| ObjError::Translate {
+                        what: what.to_string(),
+                        va: cur,
+                        source,
+                    })?;
+            self.k
+                .phys
+                .read_phys(pa, &mut buf[done..done + n])
+                .map_err(|source| ObjError::Mem {
+                    what: what.to_string(),
+                    va: cur,
+                    pa,
+                    source,
+                })?;
+            done += n;
+        }
+        Ok(buf)
+    }
+
     fn read_raw(&self, pfn: u64) -> Result<(Va, Vec<u8>), PageError> {
         let va = self.struct_page(pfn)?;
         let buf = self
-            .k
-            .mem()
-            .read_vec(va, self.layout.size as usize, "struct page")
+            .read_vmemmap(va, self.layout.size as usize, "struct page")
             .map_err(|e| PageError::Read {
                 pfn,
                 va,
@@ -668,20 +699,14 @@ impl<'k, 'a> Pages<'k, 'a> {
     fn order_of_head(&self, pfn: u64) -> Option<u32> {
         let va = self.struct_page(pfn).ok()?;
         let tail = va.wrapping_add(self.layout.size);
-        let mem = self.k.mem();
-        match self.layout.order {
-            OrderField::TailByte { offset } => {
-                let mut b = [0u8; 1];
-                mem.read(tail.wrapping_add(offset), &mut b, "compound_order")
-                    .ok()?;
-                Some(b[0] as u32)
-            }
-            OrderField::Flags1 { offset } => {
-                let v = mem.u64(va.wrapping_add(offset), "folio->_flags_1").ok()?;
-                Some((v & 0xff) as u32)
-            }
-            OrderField::Unknown => None,
-        }
+        let at = match self.layout.order {
+            OrderField::TailByte { offset } => tail.wrapping_add(offset),
+            // The low byte of folio->_flags_1 (little-endian).
+            OrderField::Flags1 { offset } => va.wrapping_add(offset),
+            OrderField::Unknown => return None,
+        };
+        let b = self.read_vmemmap(at, 1, "the folio order").ok()?;
+        Some(b[0] as u32)
     }
 }
 

@@ -79,7 +79,7 @@ fn strip_dmesg_prefix(l: &str) -> &str {
     }
     // "[%5lu.%06lu]", then CONFIG_PRINTK_CALLER's "[%6s]" ("T123" or "C1"), then a space.
     let group = |s: &str, ok: &dyn Fn(&str) -> bool| -> Option<usize> {
-        let inner = s.strip_prefix('[')?.split(']').next()?;
+        let (inner, _) = s.strip_prefix('[')?.split_once(']')?;
         (inner.len() <= 24 && ok(inner.trim_start())).then_some(inner.len() + 2)
     };
     let is_ts = |t: &str| {
@@ -98,9 +98,9 @@ fn strip_dmesg_prefix(l: &str) -> &str {
     let Some(n) = group(s, &is_ts) else {
         return l;
     };
-    s = &s[n..];
+    s = s.get(n..).unwrap_or("");
     if let Some(n) = group(s, &is_caller) {
-        s = &s[n..];
+        s = s.get(n..).unwrap_or("");
     }
     s.strip_prefix(' ').unwrap_or(s)
 }

@@ -198,10 +198,21 @@ fn truncated_reports_are_incomplete_not_lost() {
 #[test]
 fn dmesg_prefixes() {
     let r = dmesg_records(
-        "[    5.699613] BUG: x\n<4>[    1.000000][  T176] y\nplain\n[x] not a ts\n[    1.0] [drm] z\n[    1.0]",
+        "[    5.699613] BUG: x\n<4>[    1.000000][  T176] y\nplain\n[x] not a ts\n[    1.0] [drm] z\n[    1.0]\n[   11.1932571",
     );
     let t: Vec<&str> = r.iter().map(|r| r.text).collect();
-    assert_eq!(t, ["BUG: x", "y", "plain", "[x] not a ts", "[drm] z", ""]);
+    assert_eq!(
+        t,
+        [
+            "BUG: x",
+            "y",
+            "plain",
+            "[x] not a ts",
+            "[drm] z",
+            "",
+            "[   11.1932571"
+        ]
+    );
     let r = dmesg_records("[ 1.0]  do_one_initcall+0x5b/0x320\n");
     assert_eq!(r[0].text, " do_one_initcall+0x5b/0x320");
 }
