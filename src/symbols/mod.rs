@@ -20,7 +20,7 @@
 mod dwarf;
 mod elf;
 mod error;
-mod resolve;
+
 mod source;
 mod types;
 
