@@ -114,50 +114,120 @@ pub struct Symbol<'a> {
 }
 
 /// The .symtab, zero-copy: the raw `Elf64_Sym` array and .strtab. On first lookup one pass
-/// hashes every name into a `u32` array (half a megabyte for the 6.1 vmlinux); a lookup then
-/// scans that array and compares names only on a hash match. A local symbol's file is found by
-/// walking back to the nearest `STT_FILE` entry (locals are grouped by file).
+/// hashes every name's *base* (the bytes before its first '.', see [`name_hash`]) into a chained
+/// hash table ([`NameIndex`]); a lookup walks one chain and compares names. Because `x`, `x.0`
+/// and `x.constprop.0` share a hash, the same chain serves exact and suffixed lookups. A local
+/// symbol's file is found by walking back to the nearest `STT_FILE` entry (locals are grouped by
+/// file).
 pub(crate) struct Symtab {
     endian: Endianness,
     syms: &'static [elf::Sym64<Endianness>],
     strings: object::read::StringTable<'static, &'static [u8]>,
     /// The raw .strtab (st_name offsets index it), for [`name_hash`].
     strtab: &'static [u8],
-    hashes: OnceLock<Vec<u32>>,
+    index: OnceLock<NameIndex>,
+}
+
+/// End of a chain in [`NameIndex`].
+const NO_SYM: u32 = u32::MAX;
+
+/// Symbols by [`name_hash`]: `head[hash & mask]` is the first symbol of a bucket and `next[i]`
+/// the one after symbol `i`, in symtab order. About 1.3 MB for the 6.12 vmlinux's 190,000
+/// symbols; building it costs one hash and two stores per symbol.
+struct NameIndex {
+    head: Vec<u32>,
+    next: Vec<u32>,
+    mask: usize,
+}
+
+impl NameIndex {
+    fn build(strtab: &[u8], syms: &[elf::Sym64<Endianness>], endian: Endianness) -> NameIndex {
+        // Symbols past u32::MAX - 1 (a 100 GB .symtab) are not indexed.
+        let n = syms.len().min(NO_SYM as usize - 1);
+        let buckets = (n.next_power_of_two() / 2).max(16);
+        let mask = buckets - 1;
+        let mut head = vec![NO_SYM; buckets];
+        let mut next = vec![NO_SYM; n];
+        // Back to front, so each chain lists its symbols in symtab order.
+        for (i, (sym, next)) in syms.iter().zip(next.iter_mut()).enumerate().rev() {
+            let b = name_hash(strtab, sym.st_name(endian) as usize) as usize & mask;
+            if let Some(h) = head.get_mut(b) {
+                *next = *h;
+                *h = i as u32;
+            }
+        }
+        NameIndex { head, next, mask }
+    }
+
+    /// Symbols whose name may hash to `hash` (the bucket's chain), in symtab order.
+    fn chain(&self, hash: u32) -> impl Iterator<Item = usize> + '_ {
+        let mut i = self.head.get(hash as usize & self.mask).copied().unwrap_or(NO_SYM);
+        std::iter::from_fn(move || {
+            let cur = i;
+            i = *self.next.get(cur as usize)?;
+            Some(cur as usize)
+        })
+    }
 }
 
 /// Bytes of a name that [`name_hash`] looks at.
-const HASH_PREFIX: usize = 24;
+const HASH_PREFIX: usize = 16;
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+const DOTS: u64 = ONES * b'.' as u64;
 
-/// A cheap name hash over the first [`HASH_PREFIX`] bytes of a name as it sits NUL-terminated in
-/// .strtab (the NUL and everything after it count as zero bytes). It needs no search for the name's
-/// end: building the index over the 6.12 vmlinux's ~150,000 symbols costs a few loads per symbol,
-/// where a `memchr` per name was 15 to 20 % of a whole report. Spread matters less than speed (a
-/// collision only costs one comparison).
+/// The bytes of `x` (eight bytes of a name, little-endian) before its first NUL or '.', and
+/// whether it has one. Branch-free: the classic zero-byte test (exact for the lowest flagged
+/// byte, which is the only one used), once for NUL and once for '.'.
+#[inline]
+fn cut_word(x: u64) -> (u64, bool) {
+    let d = x ^ DOTS;
+    let z = (x.wrapping_sub(ONES) & !x | d.wrapping_sub(ONES) & !d) & HIGHS;
+    // Lowest flagged bit is bit 8k+7: keep bytes 0..k. No flag: keep all (0 - 1 = all ones).
+    let keep = ((z & z.wrapping_neg()) >> 7).wrapping_sub(1);
+    (x & keep, z != 0)
+}
+
+/// A cheap hash of a name's base: its first [`HASH_PREFIX`] bytes as they sit in .strtab, cut at
+/// the first NUL or '.' (so "foo", "foo.0" and "foo.isra.0" hash alike). It needs no search for
+/// the name's end, and no branch on it, so hashing all of the 6.12 vmlinux's names costs a few
+/// dozen instructions per symbol, where a `memchr` per name was 15 to 20 % of a whole report.
+/// Names longer than the prefix that share it share a chain; a lookup compares full names.
 #[inline]
 fn name_hash(strtab: &[u8], off: usize) -> u32 {
-    let mut w = [0u8; HASH_PREFIX];
-    let b = strtab.get(off..).unwrap_or(&[]);
-    let n = b.len().min(HASH_PREFIX);
-    w[..n].copy_from_slice(&b[..n]);
-    let mut h = 0x243f_6a88_85a3_08d3u64;
-    let mut ended = false;
-    for c in w.chunks_exact(8) {
-        let mut x = if ended {
-            0
-        } else {
-            u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))
-        };
-        // Lowest zero byte (exact for the lowest one): keep only the bytes before it.
-        let z = x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080;
-        if z != 0 {
-            let keep = z.trailing_zeros() / 8; // 0..=7
-            x &= (1u64 << (keep * 8)).wrapping_sub(1);
-            ended = true;
-        }
-        h = (h ^ x).wrapping_mul(0xff51_afd7_ed55_8ccd).rotate_left(31);
+    match strtab.get(off..off.saturating_add(HASH_PREFIX)) {
+        Some(b) => hash_words(b),
+        None => name_hash_tail(strtab, off),
     }
-    (h ^ (h >> 32)) as u32
+}
+
+/// [`name_hash`] of a name within [`HASH_PREFIX`] bytes of the end of .strtab: zero-padded.
+#[cold]
+fn name_hash_tail(strtab: &[u8], off: usize) -> u32 {
+    let mut padded = [0u8; HASH_PREFIX];
+    let tail = strtab.get(off..).unwrap_or(&[]);
+    let n = tail.len().min(HASH_PREFIX);
+    padded[..n].copy_from_slice(&tail[..n]);
+    hash_words(&padded)
+}
+
+/// The hash of [`HASH_PREFIX`] bytes (fewer count as zeros).
+#[inline]
+fn hash_words(b: &[u8]) -> u32 {
+    let word = |k: usize| {
+        let mut w = [0u8; 8];
+        if let Some(src) = b.get(k..k + 8) {
+            w.copy_from_slice(src);
+        }
+        u64::from_le_bytes(w)
+    };
+    let (lo, ended) = cut_word(word(0));
+    let (hi, _) = cut_word(word(8));
+    // Bytes after the cut count as zero.
+    let hi = hi & u64::from(!ended).wrapping_neg();
+    let h = lo.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ hi.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    // Fold the high half down: the bucket is taken from the low bits.
+    (h ^ (h >> 32) ^ (h >> 47)) as u32
 }
 
 /// [`name_hash`] of a name given without its NUL.
@@ -186,12 +256,9 @@ impl Symtab {
         self.syms[i].name(self.endian, self.strings).unwrap_or(b"")
     }
 
-    fn hashes(&self) -> &[u32] {
-        self.hashes.get_or_init(|| {
-            (0..self.syms.len())
-                .map(|i| name_hash(self.strtab, self.syms[i].st_name(self.endian) as usize))
-                .collect()
-        })
+    fn index(&self) -> &NameIndex {
+        self.index
+            .get_or_init(|| NameIndex::build(self.strtab, self.syms, self.endian))
     }
 
     /// The `STT_FILE` name governing local symbol `i`.
@@ -229,24 +296,28 @@ impl Symtab {
 
     /// All symbols named exactly `name`, in symtab order (FILE and SECTION entries excluded).
     pub(crate) fn lookup(&self, name: &str) -> Vec<Symbol<'_>> {
-        let mut out = Vec::new();
         if name.is_empty() {
-            return out;
+            return Vec::new();
         }
         let want = name_hash_str(name.as_bytes());
-        for (i, &h) in self.hashes().iter().enumerate() {
-            if h == want && self.indexable(i) && self.name_bytes(i) == name.as_bytes() {
-                out.extend(self.to_symbol(i, true));
-            }
-        }
-        out
+        self.index()
+            .chain(want)
+            .filter(|&i| self.indexable(i) && self.name_bytes(i) == name.as_bytes())
+            .filter_map(|i| self.to_symbol(i, true))
+            .collect()
     }
 
-    /// All symbols named `name.SUFFIX` (function-scope statics such as `x.0`). A full scan,
-    /// meant for the rare fallback when the exact name is absent.
+    /// All symbols named `name.SUFFIX` (function-scope statics such as `x.0`, GCC's
+    /// `.constprop.0` ...), in symtab order. They share `name`'s hash, so this is the same scan
+    /// as [`Symtab::lookup`].
     pub(crate) fn lookup_suffixed(&self, name: &str) -> Vec<Symbol<'_>> {
         let want = name.as_bytes();
-        (0..self.syms.len())
+        // A base name has no '.': "a.b" is never the base of anything.
+        if want.is_empty() || want.contains(&b'.') {
+            return Vec::new();
+        }
+        self.index()
+            .chain(name_hash_str(want))
             .filter(|&i| {
                 let n = self.name_bytes(i);
                 n.len() > want.len() + 1
@@ -398,7 +469,7 @@ impl ElfInfo {
             syms: st.symbols(),
             strings: st.strings(),
             strtab,
-            hashes: OnceLock::new(),
+            index: OnceLock::new(),
         })
     }
 
@@ -487,12 +558,13 @@ mod hash_tests {
 
     #[test]
     fn strtab_and_str_hashes_agree() {
-        let long = "a_name_longer_than_the_hashed_prefix_of_24_bytes";
+        let long = "a_name_longer_than_the_hashed_prefix_of_16_bytes";
         assert!(long.len() > HASH_PREFIX);
         let mut strtab = vec![0u8];
         let mut offs = Vec::new();
         for n in [
             "modules",
+            "exactly_16_bytes",
             "exactly_24_bytes_long_xx",
             "x",
             long,
@@ -503,9 +575,9 @@ mod hash_tests {
             strtab.push(0);
         }
         // Tail-merged names point into the middle of a longer one.
-        let (o, _) = offs[3];
-        offs.push((o + 2, &long[2..]));
         let (o, _) = offs[4];
+        offs.push((o + 2, &long[2..]));
+        let (o, _) = offs[5];
         offs.push((o + 8, "mask"));
         for (off, n) in offs {
             assert_eq!(name_hash(&strtab, off), name_hash_str(n.as_bytes()), "{n}");
@@ -514,4 +586,78 @@ mod hash_tests {
         assert_ne!(name_hash_str(b"modules"), name_hash_str(b"module"));
         assert_eq!(name_hash(&strtab, strtab.len() + 5), name_hash_str(b""));
     }
+
+    #[test]
+    fn words_are_cut_at_the_first_nul_or_dot() {
+        let w = |b: &[u8; 8]| u64::from_le_bytes(*b);
+        assert_eq!(super::cut_word(w(b"abcdefgh")), (w(b"abcdefgh"), false));
+        assert_eq!(super::cut_word(w(b"abc\0efgh")), (w(b"abc\0\0\0\0\0"), true));
+        assert_eq!(super::cut_word(w(b"ab.d\0fgh")), (w(b"ab\0\0\0\0\0\0"), true));
+        assert_eq!(super::cut_word(w(b".bcdefgh")), (0, true));
+        assert_eq!(super::cut_word(w(b"abcdefg.")), (w(b"abcdefg\0"), true));
+        // A byte just above NUL or '.' is not a cut (the borrow of the test is exact below).
+        assert_eq!(super::cut_word(w(b"\x01/\x01/abcd")), (w(b"\x01/\x01/abcd"), false));
+    }
+
+    #[test]
+    fn suffixed_names_share_their_base_hash() {
+        let strtab = b"\0counter.0\0load_module.constprop.0\0a_long_base_name_of_more_than_24.1\0x";
+        let at = |n: &[u8]| strtab.windows(n.len()).position(|w| w == n).unwrap();
+        assert_eq!(
+            name_hash(strtab, at(b"counter.0")),
+            name_hash_str(b"counter")
+        );
+        assert_eq!(name_hash_str(b"counter.0"), name_hash_str(b"counter"));
+        assert_eq!(
+            name_hash(strtab, at(b"load_module.")),
+            name_hash_str(b"load_module")
+        );
+        assert_eq!(
+            name_hash(strtab, at(b"a_long")),
+            name_hash_str(b"a_long_base_name_of_more_than_24")
+        );
+        // The last name runs to the end of .strtab without a NUL.
+        assert_eq!(name_hash(strtab, strtab.len() - 1), name_hash_str(b"x"));
+        assert_ne!(name_hash_str(b"counter"), name_hash_str(b"counte"));
+    }
+
+    #[test]
+    fn index_chains_keep_symtab_order() {
+        use object::{Endianness as E, U16, U32, U64};
+        let e = E::Little;
+        let names = ["", "foo", "bar", "foo.1", "foo.isra.0", "baz", "foo"];
+        let mut strtab = vec![0u8];
+        let syms: Vec<_> = names
+            .iter()
+            .map(|n| {
+                let off = strtab.len() as u32;
+                strtab.extend_from_slice(n.as_bytes());
+                strtab.push(0);
+                object::elf::Sym64 {
+                    st_name: U32::new(e, off),
+                    st_info: 0,
+                    st_other: 0,
+                    st_shndx: U16::new(e, 1),
+                    st_value: U64::new(e, 0),
+                    st_size: U64::new(e, 0),
+                }
+            })
+            .collect();
+        let ix = super::NameIndex::build(&strtab, &syms, e);
+        let chain = |n: &str| -> Vec<usize> {
+            ix.chain(name_hash_str(n.as_bytes()))
+                .filter(|&i| names[i].split('.').next() == Some(n))
+                .collect()
+        };
+        assert_eq!(chain("foo"), [1, 3, 4, 6]);
+        assert_eq!(chain("bar"), [2]);
+        assert_eq!(chain("nothing"), Vec::<usize>::new());
+        // Every symbol is on exactly one chain.
+        let mut all: Vec<usize> = (0..ix.head.len())
+            .flat_map(|b| ix.chain(b as u32))
+            .collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..names.len()).collect::<Vec<_>>());
+    }
+
 }
