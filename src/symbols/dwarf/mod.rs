@@ -1,13 +1,17 @@
-//! DWARF side of a vmlinux: a cheap table of compile units (header + root `DW_AT_name`), built
-//! once on first use, and per-unit name indexes built lazily, one unit at a time (the pattern of
-//! addr2line's `LazyResult`: a `OnceLock<Result<..>>` per unit).
+//! DWARF side of a vmlinux: a table of compile units (header + root `DW_AT_name`) read in order
+//! only as far as a query needs (`table.rs`, one unit's header in `header.rs`), per-unit name
+//! indexes built lazily, one unit at a time (`index.rs`; the pattern of addr2line's
+//! `LazyResult`: a `OnceLock<Result<..>>` per unit), and DIE -> [`Type`] (`resolve.rs`).
 //!
 //! Nothing here walks all of `.debug_info` unless a caller's hint fails and it asks for the
 //! fallback search, which then scans units one by one without keeping their indexes.
 //!
+//! [`Type`]: crate::symbols::Type
+//!
 //! Relocation sections (`.rela.debug_*`) are never applied: for an ET_EXEC vmlinux they are
 //! leftovers of `--emit-relocs` and `.debug_info` is already relocated.
 
+mod header;
 mod index;
 mod resolve;
 mod table;
@@ -19,9 +23,10 @@ use gimli::{AttributeValue, DebugInfoOffset, Reader, Section};
 use super::elf::ElfInfo;
 use super::error::SymError;
 
+use header::Peek;
 pub(crate) use index::{NamedKind, UnitData, Want};
-pub(crate) use table::UnitSlot;
-use table::{Arange, Peek, UnitTable};
+use table::{Arange, UnitTable};
+pub(crate) use table::{UnitSlot, UnitsNamed};
 
 pub(crate) type R = gimli::EndianSlice<'static, gimli::RunTimeEndian>;
 pub(crate) type Header = gimli::UnitHeader<R>;
@@ -45,7 +50,7 @@ pub(crate) struct DwarfData {
     pub(crate) file: String,
     pub(crate) dwarf: gimli::Dwarf<R>,
     peek: Peek,
-    table: OnceLock<Result<UnitTable, CachedErr>>,
+    units: UnitTable,
     aranges: OnceLock<Vec<Arange>>,
 }
 
@@ -76,7 +81,8 @@ pub(crate) fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-impl DwarfData {    pub(crate) fn load(elf: &ElfInfo, file: Option<std::fs::File>) -> Result<DwarfData, SymError> {
+impl DwarfData {
+    pub(crate) fn load(elf: &ElfInfo, file: Option<std::fs::File>) -> Result<DwarfData, SymError> {
         let endian = match elf.endian() {
             object::Endianness::Little => gimli::RunTimeEndian::Little,
             object::Endianness::Big => gimli::RunTimeEndian::Big,
@@ -108,7 +114,7 @@ impl DwarfData {    pub(crate) fn load(elf: &ElfInfo, file: Option<std::fs::File
             file: elf.file.clone(),
             dwarf,
             peek,
-            table: OnceLock::new(),
+            units: UnitTable::new(),
             aranges: OnceLock::new(),
         })
     }

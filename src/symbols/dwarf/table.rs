@@ -1,9 +1,16 @@
-//! The unit table: every compile unit's header and root `DW_AT_name`, and .debug_aranges, so a
-//! hint (a source path, a function address, a .debug_info offset) finds its unit.
+//! The unit table: compile units' headers and root `DW_AT_name`s in .debug_info order, read
+//! lazily and only as far as a query needs, and .debug_aranges, so a hint (a source path, a
+//! function address, a .debug_info offset) finds its unit.
+//!
+//! Units are read in order, one header and root DIE at a time (about 18,000 instructions each,
+//! most of it the root's abbreviation lookup), and kept. A path hint walks the units read so far
+//! and reads on until it finds the first matching unit, so a lookup in `kernel/module/main.c`
+//! reads the ~400 units up to it, not the 2,401 of Debian's 6.12 vmlinux. Lookups stop at the
+//! first matching unit that has what they want, so the answer is the one a full table would
+//! give; only a miss (the fallback search, an error message) reads every unit.
 
-use std::sync::{Arc, OnceLock};
-
-use gimli::{AttributeValue, DebugInfoOffset, Reader, Section, UnitOffset};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::index::UnitData;
 use super::{path_matches, CachedErr, DwarfData, Header};
@@ -20,8 +27,83 @@ pub(crate) struct UnitSlot {
     pub(super) parsed: OnceLock<Result<Arc<UnitData>, CachedErr>>,
 }
 
+/// Units in the first chunk of [`Slots`]; chunk `c` holds `FIRST_CHUNK << c`.
+const FIRST_CHUNK: usize = 64;
+/// Chunks in [`Slots`]: room for `FIRST_CHUNK * (2^CHUNKS - 1)` units, just under `u32::MAX`.
+const CHUNKS: usize = 26;
+
+/// Append-only storage whose elements never move, so a `&UnitSlot` stays valid while later
+/// units are read (by one writer at a time, under [`UnitTable::scan`]). Reads take no lock.
+struct Slots {
+    chunks: [OnceLock<Box<[OnceLock<UnitSlot>]>>; CHUNKS],
+    len: AtomicU32,
+}
+
+/// Chunk and index within it of element `i`.
+fn locate(i: usize) -> (usize, usize) {
+    let block = i / FIRST_CHUNK + 1;
+    let c = (usize::BITS - 1 - block.leading_zeros()) as usize;
+    (c, i - FIRST_CHUNK * ((1 << c) - 1))
+}
+
+impl Slots {
+    fn new() -> Slots {
+        Slots {
+            chunks: std::array::from_fn(|_| OnceLock::new()),
+            len: AtomicU32::new(0),
+        }
+    }
+
+    fn len(&self) -> u32 {
+        self.len.load(Ordering::Acquire)
+    }
+
+    fn get(&self, i: u32) -> Option<&UnitSlot> {
+        if i >= self.len() {
+            return None;
+        }
+        let (c, k) = locate(i as usize);
+        self.chunks[c].get()?.get(k)?.get()
+    }
+
+    /// Append (the caller holds the scan lock, so there is one writer). `false` when full.
+    fn push(&self, slot: UnitSlot) -> bool {
+        let i = self.len();
+        let (c, k) = locate(i as usize);
+        let Some(chunk) = self.chunks.get(c) else {
+            return false;
+        };
+        let chunk = chunk.get_or_init(|| (0..FIRST_CHUNK << c).map(|_| OnceLock::new()).collect());
+        if chunk[k].set(slot).is_err() {
+            return false;
+        }
+        self.len.store(i + 1, Ordering::Release);
+        true
+    }
+}
+
+/// Where the scan of unit headers stands.
+enum Scan {
+    /// The next unit starts at this .debug_info offset.
+    At(usize),
+    /// Every unit has been read.
+    Done,
+    /// The header at this point could not be read; units before it stay usable.
+    Failed(CachedErr),
+}
+
 pub(crate) struct UnitTable {
-    pub(crate) units: Vec<UnitSlot>,
+    slots: Slots,
+    scan: Mutex<Scan>,
+}
+
+impl UnitTable {
+    pub(super) fn new() -> UnitTable {
+        UnitTable {
+            slots: Slots::new(),
+            scan: Mutex::new(Scan::At(0)),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -31,337 +113,139 @@ pub(super) struct Arange {
     unit_offset: u64,
 }
 
-/// How to read a few bytes of .debug_info without touching the mapping.
-pub(crate) enum Peek {
-    /// `pread` from the file; the u64 is .debug_info's file offset.
-    File(std::fs::File, u64),
-    /// The bytes are in memory anyway: copy from the slice.
-    Memory,
+/// The units whose root name matches one of a few paths, in .debug_info order, read as the
+/// iteration goes (see the module comment).
+pub(crate) struct UnitsNamed<'a> {
+    dwarf: &'a DwarfData,
+    paths: Vec<&'a str>,
+    next: u32,
+    done: bool,
 }
 
-impl Peek {
-    /// Fill `buf` with .debug_info bytes at `off` (fewer at the section end). `None` on I/O error.
-    fn read(&self, info: &[u8], off: usize, buf: &mut [u8]) -> Option<usize> {
-        let want = buf.len().min(info.len().checked_sub(off)?);
-        match self {
-            Peek::Memory => {
-                buf[..want].copy_from_slice(&info[off..off + want]);
-                Some(want)
-            }
-            Peek::File(f, base) => {
-                use std::os::unix::fs::FileExt;
-                f.read_exact_at(&mut buf[..want], base.checked_add(off as u64)?)
-                    .ok()?;
-                Some(want)
+impl Iterator for UnitsNamed<'_> {
+    type Item = Result<u32, SymError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            let i = self.next;
+            match self.dwarf.slot_if_any(i) {
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+                Ok(None) => self.done = true,
+                Ok(Some(s)) => {
+                    self.next += 1;
+                    let hit = s
+                        .name
+                        .is_some_and(|n| self.paths.iter().any(|p| path_matches(n, p)));
+                    if hit {
+                        return Some(Ok(i));
+                    }
+                }
             }
         }
+        None
     }
 }
 
 impl DwarfData {
-    /// The unit table, built on first use by reading every unit header and root DIE.
-    pub(crate) fn table(&self) -> Result<&UnitTable, SymError> {
-        self.table
-            .get_or_init(|| self.build_table())
-            .as_ref()
-            .map_err(|e| self.err(e))
-    }
-
-    fn build_table(&self) -> Result<UnitTable, CachedErr> {
-        if let Some(t) = self.build_table_peek() {
-            return Ok(t);
+    /// Read units until `enough` holds for the slots read so far, or there are no more.
+    fn read_units_until(&self, enough: impl Fn(&Slots) -> bool) -> Result<(), SymError> {
+        if enough(&self.units.slots) {
+            return Ok(());
         }
-        self.build_table_gimli()
-    }
-
-    /// The unit table built from small copies of each unit's first bytes (`pread` when the file
-    /// is mapped), so the table build does not fault in one page of .debug_info per unit (those
-    /// faults, and unmapping the pages they map, were most of the time on a 2,000-unit
-    /// vmlinux). Headers are parsed here and handed to gimli as `UnitHeader::new`. Returns
-    /// `None` on anything unusual (unit types other than compile/partial, DWARF < 2 or > 5,
-    /// short reads): the caller then uses gimli's iterator.
-    fn build_table_peek(&self) -> Option<UnitTable> {
-        use gimli::{Format, Reader as _};
-        let info = self.dwarf.debug_info.reader().slice();
-        let endian = self.dwarf.debug_info.reader().endian();
-        let mut units = Vec::new();
-        let mut off = 0usize;
-        let mut buf = [0u8; 192];
-        while off < info.len() {
-            let n = self.peek.read(info, off, &mut buf)?;
-            let b = gimli::EndianSlice::new(&buf[..n], endian);
-            let mut r = b;
-            let len32 = r.read_u32().ok()?;
-            let (format, unit_length, len_size) = match len32 {
-                0xffff_ffff => (
-                    Format::Dwarf64,
-                    usize::try_from(r.read_u64().ok()?).ok()?,
-                    12,
-                ),
-                l if l >= 0xffff_fff0 => return None,
-                l => (Format::Dwarf32, l as usize, 4),
+        let mut scan = self.units.scan.lock().unwrap_or_else(|e| e.into_inner());
+        while !enough(&self.units.slots) {
+            let off = match &*scan {
+                Scan::At(off) => *off,
+                Scan::Done => break,
+                Scan::Failed(e) => return Err(self.err(e)),
             };
-            let end = off.checked_add(len_size)?.checked_add(unit_length)?;
-            if end > info.len() {
-                return None;
-            }
-            let version = r.read_u16().ok()?;
-            let (unit_type, address_size, abbrev) = match version {
-                5 => {
-                    let ut = gimli::DwUt(r.read_u8().ok()?);
-                    let asz = r.read_u8().ok()?;
-                    let ab = r.read_offset(format).ok()?;
-                    let ut = match ut {
-                        gimli::DW_UT_compile => gimli::UnitType::Compilation,
-                        gimli::DW_UT_partial => gimli::UnitType::Partial,
-                        _ => return None,
-                    };
-                    (ut, asz, ab)
+            *scan = match self.read_unit(off) {
+                Ok(None) => Scan::Done,
+                Ok(Some(slot)) => {
+                    let end = slot.end as usize;
+                    if end <= off || !self.units.slots.push(slot) {
+                        Scan::Failed(CachedErr {
+                            offset: off as u64,
+                            what: "a compile unit header (no progress, or too many units)".into(),
+                            err: gimli::Error::OffsetOutOfBounds,
+                        })
+                    } else {
+                        Scan::At(end)
+                    }
                 }
-                2..=4 => {
-                    let ab = r.read_offset(format).ok()?;
-                    let asz = r.read_u8().ok()?;
-                    (gimli::UnitType::Compilation, asz, ab)
-                }
-                _ => return None,
+                Err(e) => Scan::Failed(e),
             };
-            let header_size = n - r.len();
-            let encoding = gimli::Encoding {
-                format,
-                version,
-                address_size,
-            };
-            let entries = gimli::EndianSlice::new(info.get(off + header_size..end)?, endian);
-            let header = gimli::UnitHeader::new(
-                encoding,
-                unit_length,
-                unit_type,
-                gimli::DebugAbbrevOffset(abbrev),
-                DebugInfoOffset(off).into(),
-                entries,
-            );
-            if header.header_size() != header_size {
-                return None;
-            }
-            let name = match self.root_name_fast(&header, r, off + header_size) {
-                Some(n) => n,
-                None => self.root_name(&header).ok().flatten(),
-            };
-            units.push(UnitSlot {
-                header,
-                offset: off as u64,
-                end: end as u64,
-                name,
-                parsed: OnceLock::new(),
-            });
-            off = end;
         }
-        Some(UnitTable { units })
+        Ok(())
     }
 
-    /// Compare the table in use with one built by gimli's unit iterator and its full root-DIE
-    /// parse (test support: the fast paths must agree with gimli exactly).
-    pub(crate) fn check_table_against_gimli(&self) -> Result<usize, String> {
-        let fast = self.table().map_err(|e| e.to_string())?;
-        let slow = self
-            .build_table_gimli()
-            .map_err(|e| format!("{:?}", e.err))?;
-        if fast.units.len() != slow.units.len() {
-            return Err(format!(
-                "{} units vs gimli's {}",
-                fast.units.len(),
-                slow.units.len()
-            ));
-        }
-        for (a, b) in fast.units.iter().zip(&slow.units) {
-            let slow_name = {
-                let abbrevs = b
-                    .header
-                    .abbreviations(&self.dwarf.debug_abbrev)
-                    .map_err(|e| e.to_string())?;
-                let mut c = b.header.entries(&abbrevs);
-                let (_, root) = c.next_dfs().map_err(|e| e.to_string())?.ok_or("no root")?;
-                root.attr_value(gimli::DW_AT_name)
-                    .map_err(|e| e.to_string())?
-                    .and_then(|v| self.attr_str(v))
-            };
-            if a.header != b.header || a.offset != b.offset || a.end != b.end || a.name != slow_name
-            {
-                return Err(format!(
-                    "unit at {:#x}: ({:?}, {:?}) vs gimli ({:?}, {:?})",
-                    b.offset, a.name, a.header, slow_name, b.header
-                ));
-            }
-        }
-        Ok(fast.units.len())
+    /// Unit `unit`, reading units up to it if needed; `Ok(None)` if there are fewer units.
+    pub(crate) fn slot_if_any(&self, unit: u32) -> Result<Option<&UnitSlot>, SymError> {
+        self.read_units_until(|s| s.len() > unit)?;
+        Ok(self.units.slots.get(unit))
     }
 
-    fn build_table_gimli(&self) -> Result<UnitTable, CachedErr> {
-        let mut units = Vec::new();
-        let mut iter = self.dwarf.units();
-        let mut at = 0u64;
-        loop {
-            let header = match iter.next() {
-                Ok(Some(h)) => h,
-                Ok(None) => break,
-                Err(err) => {
-                    return Err(CachedErr {
-                        offset: at,
-                        what: "a compile unit header".into(),
-                        err,
-                    })
-                }
-            };
-            let offset = header
-                .offset()
-                .as_debug_info_offset()
-                .map(|o| o.0 as u64)
-                .unwrap_or(at);
-            let end = offset + header.length_including_self() as u64;
-            at = end;
-            // A unit whose root cannot be read is still listed (without a name), so a single
-            // bad unit does not hide all the others.
-            let name = self.root_name(&header).ok().flatten();
-            units.push(UnitSlot {
-                header,
-                offset,
-                end,
-                name,
-                parsed: OnceLock::new(),
-            });
-        }
-        Ok(UnitTable { units })
+    /// Unit `unit`, which must exist (indexes come from the table).
+    pub(crate) fn slot(&self, unit: u32) -> Result<&UnitSlot, SymError> {
+        self.slot_if_any(unit)?
+            .ok_or_else(|| SymError::UnexpectedDwarf {
+                file: self.file.clone(),
+                section: ".debug_info",
+                offset: 0,
+                what: format!("unit slot {unit}"),
+                expected: "an existing unit".into(),
+            })
     }
 
-    /// Read only the root DIE's DW_AT_name: the fast path scans the raw abbreviation table for
-    /// the root's code without building gimli's `Abbreviations` (which allocates per entry and
-    /// dominated the table build), then skips root attributes by form. Anything unusual falls
-    /// back to gimli's full parse.
-    fn root_name(&self, header: &Header) -> gimli::Result<Option<&'static str>> {
-        let die_at = header.offset().as_debug_info_offset().map(|o| o.0);
-        if let (Ok(die), Some(at)) = (
-            header.range_from(UnitOffset(header.header_size())..),
-            die_at,
-        ) {
-            if let Some(name) = self.root_name_fast(header, die, at + header.header_size()) {
-                return Ok(name);
+    /// Every unit (reads them all): the count.
+    pub(crate) fn unit_count(&self) -> Result<u32, SymError> {
+        self.read_units_until(|_| false)?;
+        Ok(self.units.slots.len())
+    }
+
+    /// Every unit, in .debug_info order (reads them all).
+    pub(crate) fn all_units(&self) -> Result<impl Iterator<Item = &UnitSlot> + '_, SymError> {
+        let n = self.unit_count()?;
+        Ok((0..n).filter_map(|i| self.units.slots.get(i)))
+    }
+
+    /// Slot index of the unit containing .debug_info offset `off` (reads units up to it).
+    pub(crate) fn unit_containing(&self, off: u64) -> Result<Option<u32>, SymError> {
+        self.read_units_until(|s| {
+            s.len()
+                .checked_sub(1)
+                .and_then(|last| s.get(last))
+                .is_some_and(|u| u.end > off)
+        })?;
+        let slots = &self.units.slots;
+        // First unit starting after `off` (units are in offset order).
+        let (mut lo, mut hi) = (0u32, slots.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if slots.get(mid).is_some_and(|u| u.offset <= off) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
             }
         }
-        let abbrevs = header.abbreviations(&self.dwarf.debug_abbrev)?;
-        let mut raw = header.entries_raw(&abbrevs, None)?;
-        let Some(abbrev) = raw.read_abbreviation()? else {
+        let Some(i) = lo.checked_sub(1) else {
             return Ok(None);
         };
-        for spec in abbrev.attributes() {
-            let attr = raw.read_attribute(*spec)?;
-            if attr.name() == gimli::DW_AT_name {
-                return Ok(self.attr_str(attr.value()));
-            }
-        }
-        Ok(None)
+        Ok(slots.get(i).filter(|u| off < u.end).map(|_| i))
     }
 
-    /// `None` = could not decide, use the slow path; `Some(None)` = no name.
-    ///
-    /// `die` holds the bytes of the root DIE (from the mapping, or a copy read with `pread`);
-    /// `die_at` is its .debug_info offset, used to return inline names from the mapping.
-    fn root_name_fast(
-        &self,
-        header: &Header,
-        mut die: gimli::EndianSlice<'_, gimli::RunTimeEndian>,
-        die_at: usize,
-    ) -> Option<Option<&'static str>> {
-        let encoding = header.encoding();
-        let die_start = die.slice().as_ptr() as usize;
-        let code = die.read_uleb128().ok()?;
-        if code == 0 {
-            return Some(None);
+    /// Units whose root name matches one of `paths` (a path suffix at a component boundary),
+    /// read as far as the caller iterates.
+    pub(crate) fn units_named<'a>(&'a self, paths: Vec<&'a str>) -> UnitsNamed<'a> {
+        UnitsNamed {
+            dwarf: self,
+            paths,
+            next: 0,
+            done: false,
         }
-        // Find the abbreviation with that code: a raw byte scan (most LEB128s here are one
-        // byte), positioned at the root's attribute list on success.
-        let abbrev_all = self.dwarf.debug_abbrev.reader().slice();
-        let mut p = header.debug_abbrev_offset().0;
-        loop {
-            let c = raw_uleb(abbrev_all, &mut p)?;
-            if c == 0 {
-                return None; // not found: let gimli report it
-            }
-            let _tag = raw_uleb(abbrev_all, &mut p)?;
-            p += 1; // DW_CHILDREN_*
-            if c == code {
-                break;
-            }
-            loop {
-                let at = raw_uleb(abbrev_all, &mut p)?;
-                let form = raw_uleb(abbrev_all, &mut p)?;
-                if form == u64::from(gimli::DW_FORM_implicit_const.0) {
-                    raw_uleb(abbrev_all, &mut p)?; // SLEB128: same length rules
-                }
-                if at == 0 && form == 0 {
-                    break;
-                }
-            }
-        }
-        let mut ab = gimli::EndianSlice::new(abbrev_all.get(p..)?, die.endian());
-        // Walk the root's attributes.
-        loop {
-            let at = ab.read_uleb128().ok()?;
-            let mut form = gimli::DwForm(ab.read_uleb128_u16().ok()?);
-            if form == gimli::DW_FORM_implicit_const {
-                ab.read_sleb128().ok()?;
-            }
-            if at == 0 && form.0 == 0 {
-                return Some(None);
-            }
-            while form == gimli::DW_FORM_indirect {
-                form = gimli::DwForm(die.read_uleb128_u16().ok()?);
-            }
-            if at == u64::from(gimli::DW_AT_name.0) {
-                let v = match form {
-                    gimli::DW_FORM_string => {
-                        let pos = die.slice().as_ptr() as usize - die_start;
-                        let len = die.read_null_terminated_slice().ok()?.len();
-                        let info = self.dwarf.debug_info.reader().slice();
-                        let at = die_at.checked_add(pos)?;
-                        AttributeValue::String(gimli::EndianSlice::new(
-                            info.get(at..at.checked_add(len)?)?,
-                            die.endian(),
-                        ))
-                    }
-                    gimli::DW_FORM_strp => AttributeValue::DebugStrRef(gimli::DebugStrOffset(
-                        die.read_offset(encoding.format).ok()?,
-                    )),
-                    gimli::DW_FORM_line_strp => AttributeValue::DebugLineStrRef(
-                        gimli::DebugLineStrOffset(die.read_offset(encoding.format).ok()?),
-                    ),
-                    _ => return None,
-                };
-                return Some(self.attr_str(v));
-            }
-            skip_form(&mut die, form, encoding)?;
-        }
-    }
-
-    /// Slot index of the unit containing .debug_info offset `off`.
-    pub(crate) fn unit_containing(&self, off: u64) -> Result<Option<u32>, SymError> {
-        let t = self.table()?;
-        let i = t.units.partition_point(|u| u.offset <= off);
-        if i == 0 {
-            return Ok(None);
-        }
-        let u = &t.units[i - 1];
-        Ok((off < u.end).then_some((i - 1) as u32))
-    }
-
-    /// Units whose root name matches `hint` (path suffix at a component boundary).
-    pub(crate) fn units_by_path(&self, hint: &str) -> Result<Vec<u32>, SymError> {
-        let t = self.table()?;
-        Ok(t.units
-            .iter()
-            .enumerate()
-            .filter(|(_, u)| u.name.is_some_and(|n| path_matches(n, hint)))
-            .map(|(i, _)| i as u32)
-            .collect())
     }
 
     /// The unit whose .debug_aranges range covers `addr` (functions; GCC does not list data).
@@ -398,96 +282,59 @@ impl DwarfData {
         out
     }
 
-    pub(crate) fn slot(&self, unit: u32) -> Result<&UnitSlot, SymError> {
-        self.table()?
-            .units
-            .get(unit as usize)
-            .ok_or_else(|| SymError::UnexpectedDwarf {
-                file: self.file.clone(),
-                section: ".debug_info",
-                offset: 0,
-                what: format!("unit slot {unit}"),
-                expected: "an existing unit".into(),
-            })
-    }
-}
-
-/// Read a LEB128 from `b` at `*p` (value meaningful for unsigned; for signed only the length
-/// matters to callers). `None` past the end or on overlong input.
-#[inline]
-fn raw_uleb(b: &[u8], p: &mut usize) -> Option<u64> {
-    let first = *b.get(*p)?;
-    *p += 1;
-    if first < 0x80 {
-        return Some(u64::from(first));
-    }
-    let mut v = u64::from(first & 0x7f);
-    let mut shift = 7;
-    loop {
-        let byte = *b.get(*p)?;
-        *p += 1;
-        if shift < 64 {
-            v |= u64::from(byte & 0x7f) << shift;
-        } else if shift > 70 {
-            return None;
+    /// Compare the table with one built by gimli's unit iterator and its full root-DIE parse
+    /// (test support: the fast paths must agree with gimli exactly).
+    pub(crate) fn check_table_against_gimli(&self) -> Result<usize, String> {
+        let fast: Vec<&UnitSlot> = self.all_units().map_err(|e| e.to_string())?.collect();
+        let mut slow = Vec::new();
+        let mut iter = self.dwarf.units();
+        while let Some(h) = iter.next().map_err(|e| format!("{e:?}"))? {
+            slow.push(h);
         }
-        if byte < 0x80 {
-            return Some(v);
+        if fast.len() != slow.len() {
+            return Err(format!("{} units vs gimli's {}", fast.len(), slow.len()));
         }
-        shift += 7;
-    }
-}
-
-/// Skip one attribute value of `form`. `None` for forms we do not know.
-#[allow(non_upper_case_globals)]
-fn skip_form(
-    r: &mut gimli::EndianSlice<'_, gimli::RunTimeEndian>,
-    form: gimli::DwForm,
-    enc: gimli::Encoding,
-) -> Option<()> {
-    use gimli::constants::*;
-    let n: usize = match form {
-        DW_FORM_flag_present | DW_FORM_implicit_const => 0,
-        DW_FORM_data1 | DW_FORM_ref1 | DW_FORM_flag | DW_FORM_strx1 | DW_FORM_addrx1 => 1,
-        DW_FORM_data2 | DW_FORM_ref2 | DW_FORM_strx2 | DW_FORM_addrx2 => 2,
-        DW_FORM_strx3 | DW_FORM_addrx3 => 3,
-        DW_FORM_data4 | DW_FORM_ref4 | DW_FORM_ref_sup4 | DW_FORM_strx4 | DW_FORM_addrx4 => 4,
-        DW_FORM_data8 | DW_FORM_ref8 | DW_FORM_ref_sig8 | DW_FORM_ref_sup8 => 8,
-        DW_FORM_data16 => 16,
-        DW_FORM_addr => usize::from(enc.address_size),
-        DW_FORM_strp | DW_FORM_line_strp | DW_FORM_sec_offset | DW_FORM_strp_sup
-        | DW_FORM_GNU_ref_alt | DW_FORM_GNU_strp_alt => usize::from(enc.format.word_size()),
-        DW_FORM_ref_addr => {
-            if enc.version <= 2 {
-                usize::from(enc.address_size)
-            } else {
-                usize::from(enc.format.word_size())
+        for (a, h) in fast.iter().zip(&slow) {
+            let offset = h.offset().as_debug_info_offset().map_or(0, |o| o.0 as u64);
+            let end = offset + h.length_including_self() as u64;
+            let slow_name = {
+                let abbrevs = h
+                    .abbreviations(&self.dwarf.debug_abbrev)
+                    .map_err(|e| e.to_string())?;
+                let mut c = h.entries(&abbrevs);
+                let (_, root) = c.next_dfs().map_err(|e| e.to_string())?.ok_or("no root")?;
+                root.attr_value(gimli::DW_AT_name)
+                    .map_err(|e| e.to_string())?
+                    .and_then(|v| self.attr_str(v))
+            };
+            if a.header != *h || a.offset != offset || a.end != end || a.name != slow_name {
+                return Err(format!(
+                    "unit at {offset:#x}: ({:?}, {:?}) vs gimli ({slow_name:?}, {h:?})",
+                    a.name, a.header
+                ));
             }
         }
-        DW_FORM_udata
-        | DW_FORM_ref_udata
-        | DW_FORM_strx
-        | DW_FORM_addrx
-        | DW_FORM_loclistx
-        | DW_FORM_rnglistx
-        | DW_FORM_GNU_addr_index
-        | DW_FORM_GNU_str_index => {
-            r.read_uleb128().ok()?;
-            0
+        Ok(fast.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{locate, FIRST_CHUNK};
+
+    #[test]
+    fn chunks_tile_the_index_space() {
+        let mut want = (0, 0);
+        for i in 0..FIRST_CHUNK * 40 {
+            assert_eq!(locate(i), want, "{i}");
+            want.1 += 1;
+            if want.1 == FIRST_CHUNK << want.0 {
+                want = (want.0 + 1, 0);
+            }
         }
-        DW_FORM_sdata => {
-            r.read_sleb128().ok()?;
-            0
-        }
-        DW_FORM_string => {
-            r.read_null_terminated_slice().ok()?;
-            0
-        }
-        DW_FORM_block1 => usize::from(r.read_u8().ok()?),
-        DW_FORM_block2 => usize::from(r.read_u16().ok()?),
-        DW_FORM_block4 => r.read_u32().ok()? as usize,
-        DW_FORM_block | DW_FORM_exprloc => r.read_uleb128().ok()? as usize,
-        _ => return None,
-    };
-    r.skip(n).ok()
+        // The last index the table can hold is in the last chunk.
+        let (c, k) = locate(FIRST_CHUNK * ((1 << super::CHUNKS) - 1) - 1);
+        assert_eq!(c, super::CHUNKS - 1);
+        assert!(k < FIRST_CHUNK << c);
+    }
 }
