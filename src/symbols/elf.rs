@@ -114,11 +114,11 @@ pub struct Symbol<'a> {
 }
 
 /// The .symtab, zero-copy: the raw `Elf64_Sym` array and .strtab. On first lookup one pass
-/// hashes every name's *base* (the bytes before its first '.', see [`name_hash`]) into a chained
-/// hash table ([`NameIndex`]); a lookup walks one chain and compares names. Because `x`, `x.0`
-/// and `x.constprop.0` share a hash, the same chain serves exact and suffixed lookups. A local
-/// symbol's file is found by walking back to the nearest `STT_FILE` entry (locals are grouped by
-/// file).
+/// hashes every name's *base* (the bytes before its first '.', see [`name_hash`]) into a 16-bit
+/// tag per symbol ([`NameIndex`]); a lookup scans the tags 32 at a time and compares names only
+/// on a tag match. Because `x`, `x.0` and `x.constprop.0` share a tag, the same scan serves
+/// exact and suffixed lookups. A local symbol's file is found by walking back to the nearest
+/// `STT_FILE` entry (locals are grouped by file).
 pub(crate) struct Symtab {
     endian: Endianness,
     syms: &'static [elf::Sym64<Endianness>],
@@ -128,45 +128,52 @@ pub(crate) struct Symtab {
     index: OnceLock<NameIndex>,
 }
 
-/// End of a chain in [`NameIndex`].
-const NO_SYM: u32 = u32::MAX;
-
-/// Symbols by [`name_hash`]: `head[hash & mask]` is the first symbol of a bucket and `next[i]`
-/// the one after symbol `i`, in symtab order. About 1.3 MB for the 6.12 vmlinux's 190,000
-/// symbols; building it costs one hash and two stores per symbol.
+/// A 16-bit tag of each symbol's [`name_hash`], in symtab order: 370 KB for the 6.12 vmlinux's
+/// 190,000 symbols. Small on purpose: the array is written once (each fresh page of it is a page
+/// fault) and scanned a dozen times per report with vector compares (a few tens of thousands of
+/// instructions a scan); a tag matches about three other symbols by chance, each costing one
+/// name comparison.
 struct NameIndex {
-    head: Vec<u32>,
-    next: Vec<u32>,
-    mask: usize,
+    tags: Vec<u16>,
+}
+
+/// Tags tested at once by [`NameIndex::matches`].
+const TAG_BLOCK: usize = 32;
+
+fn tag(hash: u32) -> u16 {
+    (hash ^ (hash >> 16)) as u16
 }
 
 impl NameIndex {
     fn build(strtab: &[u8], syms: &[elf::Sym64<Endianness>], endian: Endianness) -> NameIndex {
-        // Symbols past u32::MAX - 1 (a 100 GB .symtab) are not indexed.
-        let n = syms.len().min(NO_SYM as usize - 1);
-        let buckets = (n.next_power_of_two() / 2).max(16);
-        let mask = buckets - 1;
-        let mut head = vec![NO_SYM; buckets];
-        let mut next = vec![NO_SYM; n];
-        // Back to front, so each chain lists its symbols in symtab order.
-        for (i, (sym, next)) in syms.iter().zip(next.iter_mut()).enumerate().rev() {
-            let b = name_hash(strtab, sym.st_name(endian) as usize) as usize & mask;
-            if let Some(h) = head.get_mut(b) {
-                *next = *h;
-                *h = i as u32;
-            }
-        }
-        NameIndex { head, next, mask }
+        let tags = syms
+            .iter()
+            .map(|s| tag(name_hash(strtab, s.st_name(endian) as usize)))
+            .collect();
+        NameIndex { tags }
     }
 
-    /// Symbols whose name may hash to `hash` (the bucket's chain), in symtab order.
-    fn chain(&self, hash: u32) -> impl Iterator<Item = usize> + '_ {
-        let mut i = self.head.get(hash as usize & self.mask).copied().unwrap_or(NO_SYM);
-        std::iter::from_fn(move || {
-            let cur = i;
-            i = *self.next.get(cur as usize)?;
-            Some(cur as usize)
-        })
+    /// Symbols whose tag is that of `hash`, in symtab order.
+    fn matches(&self, hash: u32) -> Vec<usize> {
+        let want = tag(hash);
+        let mut out = Vec::new();
+        let mut blocks = self.tags.chunks_exact(TAG_BLOCK);
+        for (b, block) in blocks.by_ref().enumerate() {
+            // The whole block without branches first (the compiler makes this vector
+            // compares); walk only a block with a hit.
+            if block
+                .iter()
+                .fold(0u16, |hit, &t| hit | u16::from(t == want))
+                != 0
+            {
+                let at = b * TAG_BLOCK;
+                out.extend((0..TAG_BLOCK).filter(|&j| block[j] == want).map(|j| at + j));
+            }
+        }
+        let at = self.tags.len() - blocks.remainder().len();
+        let tail = blocks.remainder().iter().enumerate();
+        out.extend(tail.filter(|&(_, &t)| t == want).map(|(j, _)| at + j));
+        out
     }
 }
 
@@ -195,7 +202,10 @@ fn cut_word(x: u64) -> (u64, bool) {
 /// Names longer than the prefix that share it share a chain; a lookup compares full names.
 #[inline]
 fn name_hash(strtab: &[u8], off: usize) -> u32 {
-    match strtab.get(off..off.saturating_add(HASH_PREFIX)) {
+    match strtab
+        .get(off..)
+        .and_then(|b| b.first_chunk::<HASH_PREFIX>())
+    {
         Some(b) => hash_words(b),
         None => name_hash_tail(strtab, off),
     }
@@ -211,22 +221,19 @@ fn name_hash_tail(strtab: &[u8], off: usize) -> u32 {
     hash_words(&padded)
 }
 
-/// The hash of [`HASH_PREFIX`] bytes (fewer count as zeros).
+/// The hash of the first [`HASH_PREFIX`] bytes of a name.
 #[inline]
-fn hash_words(b: &[u8]) -> u32 {
-    let word = |k: usize| {
-        let mut w = [0u8; 8];
-        if let Some(src) = b.get(k..k + 8) {
-            w.copy_from_slice(src);
-        }
-        u64::from_le_bytes(w)
-    };
-    let (lo, ended) = cut_word(word(0));
-    let (hi, _) = cut_word(word(8));
+fn hash_words(b: &[u8; HASH_PREFIX]) -> u32 {
+    let (lo, ended) = cut_word(u64::from_le_bytes([
+        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+    ]));
+    let (hi, _) = cut_word(u64::from_le_bytes([
+        b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15],
+    ]));
     // Bytes after the cut count as zero.
     let hi = hi & u64::from(!ended).wrapping_neg();
     let h = lo.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ hi.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    // Fold the high half down: the bucket is taken from the low bits.
+    // Fold the high half down (the tag is taken from the low bits).
     (h ^ (h >> 32) ^ (h >> 47)) as u32
 }
 
@@ -301,7 +308,8 @@ impl Symtab {
         }
         let want = name_hash_str(name.as_bytes());
         self.index()
-            .chain(want)
+            .matches(want)
+            .into_iter()
             .filter(|&i| self.indexable(i) && self.name_bytes(i) == name.as_bytes())
             .filter_map(|i| self.to_symbol(i, true))
             .collect()
@@ -317,7 +325,8 @@ impl Symtab {
             return Vec::new();
         }
         self.index()
-            .chain(name_hash_str(want))
+            .matches(name_hash_str(want))
+            .into_iter()
             .filter(|&i| {
                 let n = self.name_bytes(i);
                 n.len() > want.len() + 1
@@ -591,12 +600,21 @@ mod hash_tests {
     fn words_are_cut_at_the_first_nul_or_dot() {
         let w = |b: &[u8; 8]| u64::from_le_bytes(*b);
         assert_eq!(super::cut_word(w(b"abcdefgh")), (w(b"abcdefgh"), false));
-        assert_eq!(super::cut_word(w(b"abc\0efgh")), (w(b"abc\0\0\0\0\0"), true));
-        assert_eq!(super::cut_word(w(b"ab.d\0fgh")), (w(b"ab\0\0\0\0\0\0"), true));
+        assert_eq!(
+            super::cut_word(w(b"abc\0efgh")),
+            (w(b"abc\0\0\0\0\0"), true)
+        );
+        assert_eq!(
+            super::cut_word(w(b"ab.d\0fgh")),
+            (w(b"ab\0\0\0\0\0\0"), true)
+        );
         assert_eq!(super::cut_word(w(b".bcdefgh")), (0, true));
         assert_eq!(super::cut_word(w(b"abcdefg.")), (w(b"abcdefg\0"), true));
         // A byte just above NUL or '.' is not a cut (the borrow of the test is exact below).
-        assert_eq!(super::cut_word(w(b"\x01/\x01/abcd")), (w(b"\x01/\x01/abcd"), false));
+        assert_eq!(
+            super::cut_word(w(b"\x01/\x01/abcd")),
+            (w(b"\x01/\x01/abcd"), false)
+        );
     }
 
     #[test]
@@ -622,10 +640,13 @@ mod hash_tests {
     }
 
     #[test]
-    fn index_chains_keep_symtab_order() {
+    fn index_matches_in_symtab_order() {
         use object::{Endianness as E, U16, U32, U64};
         let e = E::Little;
-        let names = ["", "foo", "bar", "foo.1", "foo.isra.0", "baz", "foo"];
+        // Enough names for several blocks of tags.
+        let mut names = vec!["", "foo", "bar", "foo.1", "foo.isra.0", "baz"];
+        names.extend(std::iter::repeat_n("filler", 70));
+        names.push("foo");
         let mut strtab = vec![0u8];
         let syms: Vec<_> = names
             .iter()
@@ -644,20 +665,15 @@ mod hash_tests {
             })
             .collect();
         let ix = super::NameIndex::build(&strtab, &syms, e);
-        let chain = |n: &str| -> Vec<usize> {
-            ix.chain(name_hash_str(n.as_bytes()))
+        let found = |n: &str| -> Vec<usize> {
+            ix.matches(name_hash_str(n.as_bytes()))
+                .into_iter()
                 .filter(|&i| names[i].split('.').next() == Some(n))
                 .collect()
         };
-        assert_eq!(chain("foo"), [1, 3, 4, 6]);
-        assert_eq!(chain("bar"), [2]);
-        assert_eq!(chain("nothing"), Vec::<usize>::new());
-        // Every symbol is on exactly one chain.
-        let mut all: Vec<usize> = (0..ix.head.len())
-            .flat_map(|b| ix.chain(b as u32))
-            .collect();
-        all.sort_unstable();
-        assert_eq!(all, (0..names.len()).collect::<Vec<_>>());
+        assert_eq!(found("foo"), [1, 3, 4, names.len() - 1]);
+        assert_eq!(found("bar"), [2]);
+        assert_eq!(found("filler").len(), 70);
+        assert_eq!(found("nothing"), Vec::<usize>::new());
     }
-
 }
