@@ -64,6 +64,15 @@ pub(crate) enum Want<'a> {
     Enumerator,
 }
 
+/// The attributes [`DwarfData::index_unit`] reads from a DIE it indexes; it skips the others.
+const INDEXED_ATTRS: [gimli::DwAt; 5] = [
+    gimli::DW_AT_name,
+    gimli::DW_AT_declaration,
+    gimli::DW_AT_specification,
+    gimli::DW_AT_abstract_origin,
+    gimli::DW_AT_const_value,
+];
+
 /// The per-unit name index.
 pub(crate) struct UnitData {
     pub(crate) abbrevs: Arc<gimli::Abbreviations>,
@@ -166,6 +175,12 @@ impl DwarfData {
             let mut origin: Option<UnitOffset<usize>> = None;
             let mut value: Option<i64> = None;
             for spec in abbrev.attributes() {
+                if !INDEXED_ATTRS.contains(&spec.name()) {
+                    // Skipping by form is cheaper than decoding a value we would drop.
+                    raw.skip_attributes(std::slice::from_ref(spec))
+                        .map_err(wrap(die_off, "a DIE's attributes"))?;
+                    continue;
+                }
                 let attr = raw
                     .read_attribute(*spec)
                     .map_err(wrap(die_off, "a DIE's attributes"))?;
