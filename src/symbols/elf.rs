@@ -114,50 +114,127 @@ pub struct Symbol<'a> {
 }
 
 /// The .symtab, zero-copy: the raw `Elf64_Sym` array and .strtab. On first lookup one pass
-/// hashes every name into a `u32` array (half a megabyte for the 6.1 vmlinux); a lookup then
-/// scans that array and compares names only on a hash match. A local symbol's file is found by
-/// walking back to the nearest `STT_FILE` entry (locals are grouped by file).
+/// hashes every name's *base* (the bytes before its first '.', see [`name_hash`]) into a 16-bit
+/// tag per symbol ([`NameIndex`]); a lookup scans the tags 32 at a time and compares names only
+/// on a tag match. Because `x`, `x.0` and `x.constprop.0` share a tag, the same scan serves
+/// exact and suffixed lookups. A local symbol's file is found by walking back to the nearest
+/// `STT_FILE` entry (locals are grouped by file).
 pub(crate) struct Symtab {
     endian: Endianness,
     syms: &'static [elf::Sym64<Endianness>],
     strings: object::read::StringTable<'static, &'static [u8]>,
     /// The raw .strtab (st_name offsets index it), for [`name_hash`].
     strtab: &'static [u8],
-    hashes: OnceLock<Vec<u32>>,
+    index: OnceLock<NameIndex>,
+}
+
+/// A 16-bit tag of each symbol's [`name_hash`], in symtab order: 370 KB for the 6.12 vmlinux's
+/// 190,000 symbols. Small on purpose: the array is written once (each fresh page of it is a page
+/// fault) and scanned a dozen times per report with vector compares (a few tens of thousands of
+/// instructions a scan); a tag matches about three other symbols by chance, each costing one
+/// name comparison.
+struct NameIndex {
+    tags: Vec<u16>,
+}
+
+/// Tags tested at once by [`NameIndex::matches`].
+const TAG_BLOCK: usize = 32;
+
+fn tag(hash: u32) -> u16 {
+    (hash ^ (hash >> 16)) as u16
+}
+
+impl NameIndex {
+    fn build(strtab: &[u8], syms: &[elf::Sym64<Endianness>], endian: Endianness) -> NameIndex {
+        let tags = syms
+            .iter()
+            .map(|s| tag(name_hash(strtab, s.st_name(endian) as usize)))
+            .collect();
+        NameIndex { tags }
+    }
+
+    /// Symbols whose tag is that of `hash`, in symtab order.
+    fn matches(&self, hash: u32) -> Vec<usize> {
+        let want = tag(hash);
+        let mut out = Vec::new();
+        let mut blocks = self.tags.chunks_exact(TAG_BLOCK);
+        for (b, block) in blocks.by_ref().enumerate() {
+            // The whole block without branches first (the compiler makes this vector
+            // compares); walk only a block with a hit.
+            if block
+                .iter()
+                .fold(0u16, |hit, &t| hit | u16::from(t == want))
+                != 0
+            {
+                let at = b * TAG_BLOCK;
+                out.extend((0..TAG_BLOCK).filter(|&j| block[j] == want).map(|j| at + j));
+            }
+        }
+        let at = self.tags.len() - blocks.remainder().len();
+        let tail = blocks.remainder().iter().enumerate();
+        out.extend(tail.filter(|&(_, &t)| t == want).map(|(j, _)| at + j));
+        out
+    }
 }
 
 /// Bytes of a name that [`name_hash`] looks at.
-const HASH_PREFIX: usize = 24;
+const HASH_PREFIX: usize = 16;
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+const DOTS: u64 = ONES * b'.' as u64;
 
-/// A cheap name hash over the first [`HASH_PREFIX`] bytes of a name as it sits NUL-terminated in
-/// .strtab (the NUL and everything after it count as zero bytes). It needs no search for the name's
-/// end: building the index over the 6.12 vmlinux's ~150,000 symbols costs a few loads per symbol,
-/// where a `memchr` per name was 15 to 20 % of a whole report. Spread matters less than speed (a
-/// collision only costs one comparison).
+/// The bytes of `x` (eight bytes of a name, little-endian) before its first NUL or '.', and
+/// whether it has one. Branch-free: the classic zero-byte test (exact for the lowest flagged
+/// byte, which is the only one used), once for NUL and once for '.'.
+#[inline]
+fn cut_word(x: u64) -> (u64, bool) {
+    let d = x ^ DOTS;
+    let z = (x.wrapping_sub(ONES) & !x | d.wrapping_sub(ONES) & !d) & HIGHS;
+    // Lowest flagged bit is bit 8k+7: keep bytes 0..k. No flag: keep all (0 - 1 = all ones).
+    let keep = ((z & z.wrapping_neg()) >> 7).wrapping_sub(1);
+    (x & keep, z != 0)
+}
+
+/// A cheap hash of a name's base: its first [`HASH_PREFIX`] bytes as they sit in .strtab, cut at
+/// the first NUL or '.' (so "foo", "foo.0" and "foo.isra.0" hash alike). It needs no search for
+/// the name's end, and no branch on it, so hashing all of the 6.12 vmlinux's names costs a few
+/// dozen instructions per symbol, where a `memchr` per name was 15 to 20 % of a whole report.
+/// Names longer than the prefix that share it share a chain; a lookup compares full names.
 #[inline]
 fn name_hash(strtab: &[u8], off: usize) -> u32 {
-    let mut w = [0u8; HASH_PREFIX];
-    let b = strtab.get(off..).unwrap_or(&[]);
-    let n = b.len().min(HASH_PREFIX);
-    w[..n].copy_from_slice(&b[..n]);
-    let mut h = 0x243f_6a88_85a3_08d3u64;
-    let mut ended = false;
-    for c in w.chunks_exact(8) {
-        let mut x = if ended {
-            0
-        } else {
-            u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))
-        };
-        // Lowest zero byte (exact for the lowest one): keep only the bytes before it.
-        let z = x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080;
-        if z != 0 {
-            let keep = z.trailing_zeros() / 8; // 0..=7
-            x &= (1u64 << (keep * 8)).wrapping_sub(1);
-            ended = true;
-        }
-        h = (h ^ x).wrapping_mul(0xff51_afd7_ed55_8ccd).rotate_left(31);
+    match strtab
+        .get(off..)
+        .and_then(|b| b.first_chunk::<HASH_PREFIX>())
+    {
+        Some(b) => hash_words(b),
+        None => name_hash_tail(strtab, off),
     }
-    (h ^ (h >> 32)) as u32
+}
+
+/// [`name_hash`] of a name within [`HASH_PREFIX`] bytes of the end of .strtab: zero-padded.
+#[cold]
+fn name_hash_tail(strtab: &[u8], off: usize) -> u32 {
+    let mut padded = [0u8; HASH_PREFIX];
+    let tail = strtab.get(off..).unwrap_or(&[]);
+    let n = tail.len().min(HASH_PREFIX);
+    padded[..n].copy_from_slice(&tail[..n]);
+    hash_words(&padded)
+}
+
+/// The hash of the first [`HASH_PREFIX`] bytes of a name.
+#[inline]
+fn hash_words(b: &[u8; HASH_PREFIX]) -> u32 {
+    let (lo, ended) = cut_word(u64::from_le_bytes([
+        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+    ]));
+    let (hi, _) = cut_word(u64::from_le_bytes([
+        b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15],
+    ]));
+    // Bytes after the cut count as zero.
+    let hi = hi & u64::from(!ended).wrapping_neg();
+    let h = lo.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ hi.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    // Fold the high half down (the tag is taken from the low bits).
+    (h ^ (h >> 32) ^ (h >> 47)) as u32
 }
 
 /// [`name_hash`] of a name given without its NUL.
@@ -186,12 +263,9 @@ impl Symtab {
         self.syms[i].name(self.endian, self.strings).unwrap_or(b"")
     }
 
-    fn hashes(&self) -> &[u32] {
-        self.hashes.get_or_init(|| {
-            (0..self.syms.len())
-                .map(|i| name_hash(self.strtab, self.syms[i].st_name(self.endian) as usize))
-                .collect()
-        })
+    fn index(&self) -> &NameIndex {
+        self.index
+            .get_or_init(|| NameIndex::build(self.strtab, self.syms, self.endian))
     }
 
     /// The `STT_FILE` name governing local symbol `i`.
@@ -229,24 +303,30 @@ impl Symtab {
 
     /// All symbols named exactly `name`, in symtab order (FILE and SECTION entries excluded).
     pub(crate) fn lookup(&self, name: &str) -> Vec<Symbol<'_>> {
-        let mut out = Vec::new();
         if name.is_empty() {
-            return out;
+            return Vec::new();
         }
         let want = name_hash_str(name.as_bytes());
-        for (i, &h) in self.hashes().iter().enumerate() {
-            if h == want && self.indexable(i) && self.name_bytes(i) == name.as_bytes() {
-                out.extend(self.to_symbol(i, true));
-            }
-        }
-        out
+        self.index()
+            .matches(want)
+            .into_iter()
+            .filter(|&i| self.indexable(i) && self.name_bytes(i) == name.as_bytes())
+            .filter_map(|i| self.to_symbol(i, true))
+            .collect()
     }
 
-    /// All symbols named `name.SUFFIX` (function-scope statics such as `x.0`). A full scan,
-    /// meant for the rare fallback when the exact name is absent.
+    /// All symbols named `name.SUFFIX` (function-scope statics such as `x.0`, GCC's
+    /// `.constprop.0` ...), in symtab order. They share `name`'s hash, so this is the same scan
+    /// as [`Symtab::lookup`].
     pub(crate) fn lookup_suffixed(&self, name: &str) -> Vec<Symbol<'_>> {
         let want = name.as_bytes();
-        (0..self.syms.len())
+        // A base name has no '.': "a.b" is never the base of anything.
+        if want.is_empty() || want.contains(&b'.') {
+            return Vec::new();
+        }
+        self.index()
+            .matches(name_hash_str(want))
+            .into_iter()
             .filter(|&i| {
                 let n = self.name_bytes(i);
                 n.len() > want.len() + 1
@@ -398,7 +478,7 @@ impl ElfInfo {
             syms: st.symbols(),
             strings: st.strings(),
             strtab,
-            hashes: OnceLock::new(),
+            index: OnceLock::new(),
         })
     }
 
@@ -487,12 +567,13 @@ mod hash_tests {
 
     #[test]
     fn strtab_and_str_hashes_agree() {
-        let long = "a_name_longer_than_the_hashed_prefix_of_24_bytes";
+        let long = "a_name_longer_than_the_hashed_prefix_of_16_bytes";
         assert!(long.len() > HASH_PREFIX);
         let mut strtab = vec![0u8];
         let mut offs = Vec::new();
         for n in [
             "modules",
+            "exactly_16_bytes",
             "exactly_24_bytes_long_xx",
             "x",
             long,
@@ -503,9 +584,9 @@ mod hash_tests {
             strtab.push(0);
         }
         // Tail-merged names point into the middle of a longer one.
-        let (o, _) = offs[3];
-        offs.push((o + 2, &long[2..]));
         let (o, _) = offs[4];
+        offs.push((o + 2, &long[2..]));
+        let (o, _) = offs[5];
         offs.push((o + 8, "mask"));
         for (off, n) in offs {
             assert_eq!(name_hash(&strtab, off), name_hash_str(n.as_bytes()), "{n}");
@@ -513,5 +594,86 @@ mod hash_tests {
         // The bytes after a name's NUL do not matter; the name's own bytes do.
         assert_ne!(name_hash_str(b"modules"), name_hash_str(b"module"));
         assert_eq!(name_hash(&strtab, strtab.len() + 5), name_hash_str(b""));
+    }
+
+    #[test]
+    fn words_are_cut_at_the_first_nul_or_dot() {
+        let w = |b: &[u8; 8]| u64::from_le_bytes(*b);
+        assert_eq!(super::cut_word(w(b"abcdefgh")), (w(b"abcdefgh"), false));
+        assert_eq!(
+            super::cut_word(w(b"abc\0efgh")),
+            (w(b"abc\0\0\0\0\0"), true)
+        );
+        assert_eq!(
+            super::cut_word(w(b"ab.d\0fgh")),
+            (w(b"ab\0\0\0\0\0\0"), true)
+        );
+        assert_eq!(super::cut_word(w(b".bcdefgh")), (0, true));
+        assert_eq!(super::cut_word(w(b"abcdefg.")), (w(b"abcdefg\0"), true));
+        // A byte just above NUL or '.' is not a cut (the borrow of the test is exact below).
+        assert_eq!(
+            super::cut_word(w(b"\x01/\x01/abcd")),
+            (w(b"\x01/\x01/abcd"), false)
+        );
+    }
+
+    #[test]
+    fn suffixed_names_share_their_base_hash() {
+        let strtab = b"\0counter.0\0load_module.constprop.0\0a_long_base_name_of_more_than_24.1\0x";
+        let at = |n: &[u8]| strtab.windows(n.len()).position(|w| w == n).unwrap();
+        assert_eq!(
+            name_hash(strtab, at(b"counter.0")),
+            name_hash_str(b"counter")
+        );
+        assert_eq!(name_hash_str(b"counter.0"), name_hash_str(b"counter"));
+        assert_eq!(
+            name_hash(strtab, at(b"load_module.")),
+            name_hash_str(b"load_module")
+        );
+        assert_eq!(
+            name_hash(strtab, at(b"a_long")),
+            name_hash_str(b"a_long_base_name_of_more_than_24")
+        );
+        // The last name runs to the end of .strtab without a NUL.
+        assert_eq!(name_hash(strtab, strtab.len() - 1), name_hash_str(b"x"));
+        assert_ne!(name_hash_str(b"counter"), name_hash_str(b"counte"));
+    }
+
+    #[test]
+    fn index_matches_in_symtab_order() {
+        use object::{Endianness as E, U16, U32, U64};
+        let e = E::Little;
+        // Enough names for several blocks of tags.
+        let mut names = vec!["", "foo", "bar", "foo.1", "foo.isra.0", "baz"];
+        names.extend(std::iter::repeat_n("filler", 70));
+        names.push("foo");
+        let mut strtab = vec![0u8];
+        let syms: Vec<_> = names
+            .iter()
+            .map(|n| {
+                let off = strtab.len() as u32;
+                strtab.extend_from_slice(n.as_bytes());
+                strtab.push(0);
+                object::elf::Sym64 {
+                    st_name: U32::new(e, off),
+                    st_info: 0,
+                    st_other: 0,
+                    st_shndx: U16::new(e, 1),
+                    st_value: U64::new(e, 0),
+                    st_size: U64::new(e, 0),
+                }
+            })
+            .collect();
+        let ix = super::NameIndex::build(&strtab, &syms, e);
+        let found = |n: &str| -> Vec<usize> {
+            ix.matches(name_hash_str(n.as_bytes()))
+                .into_iter()
+                .filter(|&i| names[i].split('.').next() == Some(n))
+                .collect()
+        };
+        assert_eq!(found("foo"), [1, 3, 4, names.len() - 1]);
+        assert_eq!(found("bar"), [2]);
+        assert_eq!(found("filler").len(), 70);
+        assert_eq!(found("nothing"), Vec::<usize>::new());
     }
 }

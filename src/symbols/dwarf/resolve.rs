@@ -2,9 +2,9 @@
 
 use gimli::{AttributeValue, Reader, Section, UnitOffset};
 
-use super::dwarf::{udata, DieRef, DwarfData, UnitSlot, R};
-use super::error::SymError;
-use super::types::{BitField, Composite, Encoding, EnumType, Member, Type, TypeRef};
+use super::{udata, DieRef, DwarfData, UnitSlot, R};
+use crate::symbols::error::SymError;
+use crate::symbols::types::{BitField, Composite, Encoding, EnumType, Member, Type, TypeRef};
 
 /// Deepest nesting of embedded types we follow (the kernel needs < 20).
 pub(crate) const MAX_DEPTH: usize = 64;
@@ -56,7 +56,7 @@ pub(crate) fn collect_attrs(
             gimli::DW_AT_count => a.count = Some(v),
             gimli::DW_AT_upper_bound => a.upper_bound = Some(v),
             gimli::DW_AT_lower_bound => a.lower_bound = Some(v),
-            gimli::DW_AT_const_value => a.const_value = super::dwarf::const_value(v),
+            gimli::DW_AT_const_value => a.const_value = super::const_value(v),
             gimli::DW_AT_location => a.location = Some(v),
             gimli::DW_AT_specification | gimli::DW_AT_abstract_origin => a.origin = Some(v),
             _ => {}
