@@ -589,20 +589,21 @@ impl<'k, 'a> Pages<'k, 'a> {
     fn read_vmemmap(&self, va: Va, len: usize, what: &str) -> Result<Vec<u8>, ObjError> {
         let mut buf = vec![0u8; len];
         let mut done = 0usize;
+        let page = self.k.arch().page_size();
         while done < len {
             let cur = va.wrapping_add(done as u64);
-            let n = ((4096 - (cur.0 & 0xfff)) as usize).min(len - done);
+            let n = ((page - (cur.0 & (page - 1))) as usize).min(len - done);
             let (pa, _, _) =
                 self.k
-                    .xlat
-                    .walk(self.k.phys, cur)
+                    .arch()
+                    .walk(self.k.phys(), cur)
                     .map_err(|source| ObjError::Translate {
                         what: what.to_string(),
                         va: cur,
                         source,
                     })?;
             self.k
-                .phys
+                .phys()
                 .read_phys(pa, &mut buf[done..done + n])
                 .map_err(|source| ObjError::Mem {
                     what: what.to_string(),
