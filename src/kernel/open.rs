@@ -41,8 +41,24 @@ impl Target {
         vmlinux: impl AsRef<Path>,
         options: TargetOptions,
     ) -> Result<Target, OpenError> {
+        // The dump first: it is the input a pipeline most often gets wrong, and the error should
+        // name it even when the vmlinux is missing too.
+        let dump = Target::dump_only(vmcore, &options)?;
         let vmlinux = Arc::new(Vmlinux::open(vmlinux)?);
-        Target::open_dump(vmcore, vmlinux, options)
+        Ok(Target {
+            dump,
+            vmlinux,
+            options,
+        })
+    }
+
+    fn dump_only(vmcore: impl AsRef<Path>, options: &TargetOptions) -> Result<Dump, OpenError> {
+        Ok(Dump::open_with(
+            vmcore,
+            OpenOptions {
+                zero_excluded: options.zero_excluded,
+            },
+        )?)
     }
 
     /// Open a dump of the kernel whose vmlinux is already open.
@@ -51,12 +67,7 @@ impl Target {
         vmlinux: Arc<Vmlinux>,
         options: TargetOptions,
     ) -> Result<Target, OpenError> {
-        let dump = Dump::open_with(
-            vmcore,
-            OpenOptions {
-                zero_excluded: options.zero_excluded,
-            },
-        )?;
+        let dump = Target::dump_only(vmcore, &options)?;
         Ok(Target {
             dump,
             vmlinux,
