@@ -1,5 +1,5 @@
 //! The symbols layer against real vmlinux files, checked against `gdb ptype /o` facts recorded in
-//! /work/shared/reference/kernel-facts.md.
+//! ../shared/reference/kernel-facts.md.
 //!
 //! Files are looked up in `$MODCRASH_FIXTURES` (default `~/.cache/modcrash`). When a file is
 //! absent the test prints a skip line, unless `MODCRASH_REQUIRE_FIXTURES=1`, which turns absence
