@@ -162,7 +162,7 @@ fn struct_pages_the_guest_knows() {
         for d in &f.manifest.dumps {
             let what = format!("{name}/{}", d.variant);
             let dump = Dump::open(f.dump(d)).unwrap_or_else(|e| panic!("{what}: {e}"));
-            let k = Kernel::new(&dump, dump.vmcoreinfo(), &vm, false)
+            let k = Kernel::with_vmlinux(&dump, dump.vmcoreinfo(), &vm, false)
                 .unwrap_or_else(|e| panic!("{what}: {e}"));
             let pages = Pages::new(&k).unwrap_or_else(|e| panic!("{what}: {e}"));
 
@@ -207,7 +207,7 @@ fn struct_pages_the_guest_knows() {
                         pages.locate(p.address).unwrap(),
                         (pfn, Located::StructPage { offset: 0 })
                     );
-                    let pob = k.xlat.page_offset_base.unwrap();
+                    let pob = k.arch().direct_map_base().unwrap();
                     assert_eq!(pages.locate(pob + pa).unwrap().0, pfn, "{what}");
                 }
             }
@@ -260,7 +260,7 @@ fn every_struct_page_of_the_reference_dumps() {
         let name = f.name().to_string();
         let vm = Vmlinux::open(f.vmlinux()).unwrap();
         let dump = Dump::open(f.dump(d)).unwrap();
-        let k = Kernel::new(&dump, dump.vmcoreinfo(), &vm, false).unwrap();
+        let k = Kernel::with_vmlinux(&dump, dump.vmcoreinfo(), &vm, false).unwrap();
         let pages = Pages::new(&k).unwrap();
         let zones = Zones::of(&vm);
         let max = pages.max_pfn.expect("max_pfn");
@@ -345,7 +345,7 @@ fn page_command() {
         let (vmcore, vmlinux) = (vmcore.to_str().unwrap(), vmlinux.to_str().unwrap());
         let vm = Vmlinux::open(vmlinux).unwrap();
         let dump = Dump::open(vmcore).unwrap();
-        let k = Kernel::new(&dump, dump.vmcoreinfo(), &vm, false).unwrap();
+        let k = Kernel::with_vmlinux(&dump, dump.vmcoreinfo(), &vm, false).unwrap();
         let zp = k.sym("empty_zero_page").unwrap().0;
         let pfn = Pages::new(&k).unwrap().locate(zp).unwrap().0;
         let (code, out, err) = run(&[vmcore, vmlinux, &format!("{zp:#x}")]);
