@@ -35,6 +35,12 @@ fn assert_prefix(got: &[u8], expected: &[u8], what: &str) -> usize {
     e.len()
 }
 
+/// The guest's dmesg does not start with the kernel's boot banner: the ring had wrapped.
+fn guest_log_wrapped(expected: &[u8]) -> bool {
+    let first = expected.split(|&b| b == b'\n').next().unwrap_or_default();
+    !String::from_utf8_lossy(first).contains("Linux version")
+}
+
 /// A vmlinux of another kernel release than `f`'s.
 fn other_kernel<'a>(f: &Fixture, all: &'a [Fixture]) -> Option<&'a Fixture> {
     all.iter()
@@ -56,7 +62,7 @@ fn log_equals_the_guests_dmesg_on_every_dump_with_and_without_vmlinux() {
             e.insert(vm);
         }
     }
-    let (mut n_cases, mut n_lines, mut n_records) = (0usize, 0usize, 0usize);
+    let (mut n_cases, mut n_lines, mut n_records, mut n_wrapped) = (0usize, 0usize, 0usize, 0);
     for (f, d) in cases() {
         let expected = std::fs::read(
             f.dir.join(
@@ -77,10 +83,25 @@ fn log_equals_the_guests_dmesg_on_every_dump_with_and_without_vmlinux() {
         n_lines += assert_prefix(&text, &expected, &format!("{what}, no vmlinux"));
         n_records += none.records.len();
         n_cases += 1;
-        // The records are the kernel's: consecutive sequence numbers, from 0 (nothing wrapped).
-        assert_eq!(none.first_seq, Some(0), "{what}");
+        // The records are the kernel's: consecutive sequence numbers, from 0 unless the ring
+        // wrapped, which the guest's own dmesg shows (it then lacks the boot banner).
+        let first = if guest_log_wrapped(&expected) {
+            let first = none.first_seq.expect("a first seq");
+            assert!(first > 0, "{what}: the guest's log wrapped");
+            assert_eq!(none.overwritten, first, "{what}");
+            assert!(
+                none.notes.iter().any(|n| n.contains(&format!("starts at record seq {first}"))),
+                "{what}: {:?}",
+                none.notes
+            );
+            n_wrapped += 1;
+            first
+        } else {
+            assert_eq!(none.first_seq, Some(0), "{what}");
+            0
+        };
         for (i, r) in none.records.iter().enumerate() {
-            assert_eq!(r.seq, i as u64, "{what}");
+            assert_eq!(r.seq, first + i as u64, "{what}");
         }
 
         let vm = &vmlinuxes[&f.vmlinux()];
@@ -121,7 +142,8 @@ fn log_equals_the_guests_dmesg_on_every_dump_with_and_without_vmlinux() {
             n_cases += 1;
         }
     }
-    eprintln!("real_log: {n_lines} guest dmesg lines and {n_records} records compared");
+    eprintln!("real_log: {n_lines} guest dmesg lines and {n_records} records compared; {n_wrapped} dumps of a wrapped ring");
+    assert!(n_wrapped > 0, "the test bed has a scenario whose log wrapped (deb61-badpage-logwrap)");
     record_cases("real_log", n_cases);
 }
 
@@ -152,8 +174,18 @@ fn log_command_on_every_scenario() {
         assert_prefix(&out, &expected, f.name());
 
         let vml = f.vmlinux();
-        let (code, out2, err) = modcrash(&["log".as_ref(), vmcore.as_os_str(), vml.as_os_str()]);
-        assert_eq!((code, err.as_str()), (0, ""), "{}", f.name());
+        let (code, out2, err2) = modcrash(&["log".as_ref(), vmcore.as_os_str(), vml.as_os_str()]);
+        // stderr: nothing, or for a wrapped ring the note saying where the log starts.
+        if guest_log_wrapped(&expected) {
+            assert!(
+                err.starts_with("modcrash: note: the log starts at record seq ") && err.lines().count() == 1,
+                "{}: {err}",
+                f.name()
+            );
+        } else {
+            assert_eq!(err, "", "{}", f.name());
+        }
+        assert_eq!((code, err2.as_str()), (0, err.as_str()), "{}", f.name());
         assert_eq!(out2, out);
 
         if let Some(o) = other_kernel(f, &all) {
@@ -172,7 +204,7 @@ fn log_command_on_every_scenario() {
         assert_eq!(code, 0);
         let raw = String::from_utf8_lossy(&raw).into_owned();
         // Whether this kernel printed timestamps (the upstream test kernel has no PRINTK_TIME).
-        let timed = expected.starts_with(b"[    0.000000] ");
+        let timed = expected.starts_with(b"[");
         let plain = String::from_utf8_lossy(&out).into_owned();
         assert_eq!(raw.lines().count(), plain.lines().count());
         for (r, p) in raw.lines().zip(plain.lines()) {
@@ -248,7 +280,10 @@ fn damaged_real_ring_gives_partial_results_and_warnings() {
         let used = good.records.len() as u64;
 
         // Pages in the middle of what the log uses.
-        let desc_page = pa(h.descs.wrapping_add(used * 3 / 4 * layout.desc_size)) & !0xfff;
+        // The descriptor of a record three quarters in (its index is its seq modulo the ring,
+        // which need not be its position when the ring wrapped).
+        let index = good.records[(used * 3 / 4) as usize].seq & (h.desc_count() - 1);
+        let desc_page = pa(h.descs.wrapping_add(index * layout.desc_size)) & !0xfff;
         let text_page = pa(h.data.wrapping_add(4096)) & !0xfff;
         let mut t = common::Tampered::new(&dump);
         t.excluded_pages = vec![desc_page, text_page];

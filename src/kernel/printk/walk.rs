@@ -279,8 +279,11 @@ pub fn walk(mem: &KernelMem<'_>, l: &PrbLayout, h: RingHeader) -> RingLog {
             if id == bootstrap {
                 continue;
             }
-            if records.is_empty() && losses.runs.is_empty() {
-                freed_at_tail += 1;
+            if records.is_empty() {
+                // Descriptors become reusable in id order from the tail (data_push_tail() frees
+                // blocks oldest first), so the unreadable ones before this one were freed too.
+                freed_at_tail += 1 + losses.runs.iter().map(|r| r.2).sum::<u64>();
+                losses.runs.clear();
             } else {
                 losses.add(id, 1, Cause::Reusable { va: dva });
             }
