@@ -110,6 +110,8 @@ enum KernelText {
     ModtrackStats,
     /// modtrack's debugfs modtrack/unloaded_tainted (tracker/ loaded)
     ModtrackUnloadedTainted,
+    /// `dmesg`: the kernel log, as `modcrash log` prints it
+    Dmesg,
 }
 
 const EXIT_WARNINGS: u8 = 1;
@@ -160,8 +162,8 @@ fn main() -> ExitCode {
         Ok(k) => k,
         Err(e) => return fail(&e),
     };
-    let report = analysis::report(&kernel);
-    let text = match (cli.kernel_text, cli.json || cli.format == Format::Json) {
+    let report = analysis::report_with(&kernel, Some(&target.vmlinux));
+    let text: Vec<u8> = match (cli.kernel_text, cli.json || cli.format == Format::Json) {
         (Some(which), _) => match kernel_file(&report, which) {
             Ok(t) => t,
             Err(msg) => {
@@ -169,10 +171,18 @@ fn main() -> ExitCode {
                 return ExitCode::from(EXIT_INPUT);
             }
         },
-        (None, true) => output::json(&report),
-        (None, false) => output::table::render(&report),
+        (None, true) => output::json(&report).into_bytes(),
+        (None, false) => output::table::render(&report).into_bytes(),
     };
-    print!("{text}");
+    {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = stdout.write_all(&text).and_then(|_| stdout.flush()) {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                eprintln!("modcrash: writing the report: {e}");
+            }
+        }
+    }
     if cli.kernel_text.is_some() {
         for w in &report.warnings {
             eprintln!("modcrash: warning: {}: {}", w.context, w.message);
@@ -185,7 +195,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn kernel_file(r: &analysis::Report, which: KernelText) -> Result<String, String> {
+fn kernel_file(r: &analysis::Report, which: KernelText) -> Result<Vec<u8>, String> {
     let tracked = |what: &str, t: Option<String>| t.ok_or_else(|| format!("no {what} to print"));
     Ok(match which {
         KernelText::Stats => match &r.stats {
@@ -214,7 +224,17 @@ fn kernel_file(r: &analysis::Report, which: KernelText) -> Result<String, String
         KernelText::ModtrackUnloadedTainted => {
             kernel_text::unloaded_tainted(&modtrack(r)?.unloaded_tainted)
         }
-    })
+        KernelText::Dmesg => {
+            return match &r.kernel_log {
+                Some(log) => Ok(output::dmesg::dmesg(log, false)),
+                None => Err(format!(
+                    "dmesg: the kernel log is unreadable: {}",
+                    r.log.error.as_deref().unwrap_or("unknown")
+                )),
+            }
+        }
+    }
+    .into_bytes())
 }
 
 fn modtrack(r: &analysis::Report) -> Result<&analysis::ModtrackReport, String> {

@@ -6,7 +6,32 @@ mod common;
 use modcrash::analysis::*;
 use modcrash::output::{self, kernel_text, table};
 
+/// The crash part of the report: the events of a real upstream bad-page log excerpt
+/// (testdata/logs/upstream-badpage.dmesg), the triage over the fixed report's modules, and
+/// pages that could not be read (a struct page needs a dump).
+fn with_crash(mut r: Report) -> Report {
+    let text = include_str!("../testdata/logs/upstream-badpage.dmesg");
+    let records = events::dmesg_records(text);
+    r.events = events::parse(&records);
+    r.log = LogSummary {
+        layout_source: Some("vmcoreinfo"),
+        records: records.len() as u64,
+        first_seq: Some(0),
+        next_seq: Some(records.len() as u64),
+        printk_time: Some(false),
+        ..Default::default()
+    };
+    r.triage = triage::triage(&r, &r.events, |pfn| {
+        Err(format!("pfn {pfn:#x}: excluded from the dump"))
+    });
+    r
+}
+
 fn report() -> Report {
+    with_crash(base_report())
+}
+
+fn base_report() -> Report {
     let flag = |bit, c, module| TaintFlagDef {
         bit,
         c_true: c,
@@ -29,7 +54,7 @@ fn report() -> Report {
         srcversion: None,
     };
     Report {
-        schema_version: 1,
+        schema_version: 2,
         identity: Identity {
             release: Some("6.12.117".into()),
             build_id: Some("0123456789abcdef0123456789abcdef01234567".into()),
@@ -167,6 +192,10 @@ fn report() -> Report {
             "module at 0xffffffffc0400040 skipped: excluded",
         )
         .at(0xffffffffc0400040)],
+        log: LogSummary::default(),
+        events: Vec::new(),
+        triage: Default::default(),
+        kernel_log: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Analyses: ask the kernel layer for typed objects, return plain data (with warnings). Never
 //! print, never read raw memory.
 
+pub mod crash;
 pub mod events;
 pub mod identity;
 pub mod log;
@@ -13,4 +14,4 @@ pub mod tracking;
 pub mod triage;
 
 pub use model::*;
-pub use report::report;
+pub use report::{report, report_with};

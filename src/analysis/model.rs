@@ -2,6 +2,11 @@
 
 use serde::{Serialize, Serializer};
 
+pub use super::crash::LogSummary;
+pub use super::events::Event;
+pub use super::log::Log;
+pub use super::triage::Triage;
+
 pub use crate::kernel::modtrack::UnloadTracking;
 pub use crate::kernel::objects::module::ModuleState;
 pub use crate::kernel::objects::taint::TaintFlag as TaintFlagDef;
@@ -245,11 +250,10 @@ pub enum WarningKind {
 /// A problem that did not stop the report.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Warning {
-    /// What the warning is about (not in schema 1's JSON, which has `context`).
-    #[serde(skip)]
+    /// What part of the report the warning is about.
     pub kind: WarningKind,
-    /// The kernel address it concerns, where there is one (not in schema 1's JSON).
-    #[serde(skip)]
+    /// The kernel address it concerns, where there is one.
+    #[serde(serialize_with = "hex_opt")]
     pub address: Option<u64>,
     pub context: String,
     pub message: String,
@@ -290,5 +294,14 @@ pub struct Report {
     pub last_unloaded: Option<LastUnloaded>,
     /// The modtrack module's own state, when it is loaded (whether or not the kernel tracks too).
     pub modtrack: Option<ModtrackReport>,
+    /// The kernel log read from the dump: its source and completeness.
+    pub log: LogSummary,
+    /// The crash reports of the log, oldest first.
+    pub events: Vec<Event>,
+    /// What happened and which modules are the suspects.
+    pub triage: Triage,
     pub warnings: Vec<Warning>,
+    /// The log's records (for `--kernel-text dmesg`); not in the JSON, which `modcrash log --json` has.
+    #[serde(skip)]
+    pub kernel_log: Option<Log>,
 }

@@ -3,11 +3,22 @@
 use super::identity::identity;
 use super::model::{Report, Tracked, UnloadTracking, Warning, WarningKind};
 use super::{modtrack, modules, taint, tracking};
+use super::crash::crash_view;
+use super::triage::Triage;
 use crate::kernel::Kernel;
+use crate::symbols::Vmlinux;
 
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: the kernel log's summary, its crash events and the triage; warnings carry kind and address.
+pub const SCHEMA_VERSION: u32 = 2;
 
+/// The report with the dump's own VMCOREINFO for the log (see [`report_with`]).
 pub fn report(k: &Kernel<'_>) -> Report {
+    report_with(k, None)
+}
+
+/// The whole report; `vmlinux` (the one `k` reads types from, when it has one) fills in log
+/// layout keys VMCOREINFO lacks.
+pub fn report_with(k: &Kernel<'_>, vmlinux: Option<&Vmlinux>) -> Report {
     let mut warnings: Vec<Warning> = k
         .forced_mismatches
         .iter()
@@ -68,7 +79,7 @@ pub fn report(k: &Kernel<'_>) -> Report {
         }
         None => None,
     };
-    Report {
+    let mut r = Report {
         schema_version: SCHEMA_VERSION,
         identity: identity(k),
         taint,
@@ -78,8 +89,20 @@ pub fn report(k: &Kernel<'_>) -> Report {
         stats,
         last_unloaded,
         modtrack,
-        warnings,
-    }
+        log: super::crash::LogSummary::default(),
+        events: Vec::new(),
+        triage: Triage::default(),
+        warnings: Vec::new(),
+        kernel_log: None,
+    };
+    // The triage reads the modules and tracking lists of the report it belongs to.
+    let view = crash_view(k, vmlinux, &r, &mut warnings);
+    r.log = view.summary;
+    r.events = view.events;
+    r.triage = view.triage;
+    r.kernel_log = view.log;
+    r.warnings = warnings;
+    r
 }
 
 fn unreadable<T>(t: &Tracked<T>) -> Option<String> {

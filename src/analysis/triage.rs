@@ -15,7 +15,7 @@ const CRASH_TAINTS: [u32; 3] = [5, 7, 9];
 /// Module taints where the dump's taint_flags[] has no `module` member (7.x): P, F, C, O, E.
 const MODULE_TAINTS: [u32; 5] = [0, 1, 10, 12, 13];
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Triage {
     /// The crash reports of the log, oldest first (indexes into the report's `events`).
     pub happened: Vec<Happening>,

@@ -30,7 +30,9 @@ fn bytes(n: u64) -> String {
 }
 
 pub fn render(r: &Report) -> String {
-    let mut out = String::new();
+    // What broke and the suspects first: the question the report is opened for.
+    let mut out = super::triage::render(&r.triage, &r.log.note());
+    out.push('\n');
     let id = &r.identity;
     let _ = writeln!(
         out,

@@ -1,0 +1,202 @@
+//! The report's crash part on the real dumps of the test bed, through the binary's JSON: the
+//! bad-page events equal the reports in the guest's own dmesg (and the pfn and defect the test
+//! module, testdata/modules/badpage.c, printed before it freed the page), the triage names that
+//! module as the first suspect with the call trace as evidence, the pages read back from the dump
+//! agree with what the kernel printed, the panic of the panic scenario is the one the console
+//! showed, and `--kernel-text dmesg` is `modcrash log`'s text.
+
+mod common;
+
+use common::{cases, record_cases, Fixture};
+use serde_json::Value;
+use std::process::Command;
+
+fn modcrash(args: &[&std::ffi::OsStr]) -> (i32, Vec<u8>) {
+    let out = Command::new(env!("CARGO_BIN_EXE_modcrash"))
+        .args(args)
+        .output()
+        .expect("run modcrash");
+    (out.status.code().unwrap_or(-1), out.stdout)
+}
+
+/// A dmesg line without its `[    5.123456] ` timestamp.
+fn text(line: &str) -> &str {
+    match line.strip_prefix('[').and_then(|l| l.split_once("] ")) {
+        Some((_, t)) => t,
+        None => line,
+    }
+}
+
+fn hex(s: &str) -> Option<u64> {
+    u64::from_str_radix(s.trim_start_matches("0x"), 16).ok()
+}
+
+/// The test module's own lines in the guest's dmesg: (pfn, the reason the kernel will give).
+fn module_lines(dmesg: &str) -> Vec<(u64, &'static str)> {
+    dmesg
+        .lines()
+        .map(text)
+        .filter_map(|t| {
+            let rest = t.strip_prefix("modcrash_badpage: freeing pfn ")?;
+            let (pfn, rest) = rest.split_once(" with defect ")?;
+            let reason = match rest.split(' ').next()? {
+                "mapping" => "non-NULL mapping",
+                "mapcount" => "nonzero mapcount",
+                other => panic!("unknown defect {other:?}"),
+            };
+            Some((hex(pfn)?, reason))
+        })
+        .collect()
+}
+
+fn has_word(f: &Fixture, word: &str) -> bool {
+    f.manifest.cmdline.split(' ').any(|w| w == word)
+}
+
+#[test]
+fn bad_page_events_and_suspects_equal_the_guests_log() {
+    let mut n = 0;
+    let mut n_badpage = 0;
+    for (f, d) in cases() {
+        let what = format!("{} {}", f.name(), d.variant);
+        let vmcore = f.dump(&d);
+        let vmlinux = f.vmlinux();
+        let (code, json) = modcrash(&[vmcore.as_os_str(), vmlinux.as_os_str(), "--json".as_ref()]);
+        assert!(code == 0 || code == 1, "{what}: exit {code}");
+        let r: Value = serde_json::from_slice(&json).expect("JSON report");
+        let dmesg = f.expected("dmesg").expect("every scenario captures dmesg");
+        let events = r["events"].as_array().unwrap();
+        let bad: Vec<&Value> = events.iter().filter(|e| e["kind"] == "bad_page").collect();
+
+        // As many bad-page events as the guest's dmesg has reports (the panic scenario's
+        // panic came after the guest printed its dmesg, bad pages before).
+        let guest_reports = dmesg
+            .lines()
+            .filter(|l| text(l).starts_with("BUG: Bad page state in process "))
+            .count();
+        assert_eq!(bad.len(), guest_reports, "{what}");
+        assert_eq!(r["log"]["error"], Value::Null, "{what}");
+
+        let want = module_lines(&dmesg);
+        if has_word(&f, "modcrash.badpage") {
+            assert_eq!(want.len(), 2, "{what}: both defects in the guest's log");
+        }
+        let got: Vec<(u64, &str)> = bad
+            .iter()
+            .map(|e| (e["pfn"].as_u64().unwrap(), e["reason"].as_str().unwrap()))
+            .collect();
+        assert_eq!(got, want, "{what}: (pfn, reason) of each bad-page event");
+        for e in &bad {
+            let pfn = e["pfn"].as_u64().unwrap();
+            assert_eq!(e["process"], "insmod", "{what}");
+            assert_eq!(e["page"]["pfn"].as_u64(), Some(pfn), "{what}");
+            assert!(
+                e["modules"]["modules"].as_array().unwrap().iter().any(|m| m["name"]
+                    == "modcrash_badpage"
+                    && m["flags"].as_str().unwrap().contains('+')),
+                "{what}: the module as loading in Modules linked in: {}",
+                e["modules"]
+            );
+            assert!(
+                e["trace"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|fr| fr["module"] == "modcrash_badpage"),
+                "{what}: a call trace frame in the module"
+            );
+        }
+
+        let triage = &r["triage"];
+        if !want.is_empty() {
+            let first = &triage["suspects"][0];
+            assert_eq!(first["module"], "modcrash_badpage", "{what}: {first}");
+            let kinds: Vec<&str> = first["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["kind"].as_str().unwrap())
+                .collect();
+            assert!(kinds.contains(&"in_call_trace"), "{what}: {kinds:?}");
+            assert!(kinds.contains(&"loading_at_event"), "{what}: {kinds:?}");
+            // The pages as the dump holds them: one per report, read, flags as printed.
+            let pages = triage["pages"].as_array().unwrap();
+            assert_eq!(pages.len(), want.len(), "{what}");
+            for (p, (pfn, _)) in pages.iter().zip(&want) {
+                assert_eq!(p["pfn"].as_u64(), Some(*pfn), "{what}");
+                assert_eq!(p["page"]["pfn"].as_u64(), Some(*pfn), "{what}: {p}");
+                assert_eq!(p["flags_agree"], true, "{what}: {p}");
+                assert_ne!(p["mapping_agrees"], false, "{what}: {p}");
+            }
+            n_badpage += 1;
+        }
+
+        // The taints that matter, against the guest's /proc/sys/kernel/tainted.
+        let mask: u64 = f
+            .expected("tainted")
+            .expect("tainted")
+            .trim()
+            .parse()
+            .unwrap();
+        let bits: Vec<u64> = triage["taints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["bit"].as_u64().unwrap())
+            .collect();
+        for bit in [5u64, 9] {
+            assert_eq!(
+                bits.contains(&bit),
+                mask >> bit & 1 == 1,
+                "{what}: taint bit {bit} (guest mask {mask:#x})"
+            );
+        }
+
+        // The panic the console showed (captured after the guest's dmesg).
+        if has_word(&f, "modcrash.panic") {
+            let console = f.expected("panic").expect("expected/panic");
+            let msg = console
+                .lines()
+                .map(text)
+                .find_map(|t| t.strip_prefix("Kernel panic - not syncing: "))
+                .expect("the console's panic line");
+            assert_eq!(triage["panic"].as_str(), Some(msg), "{what}");
+            assert_eq!(events.last().unwrap()["kind"], "panic", "{what}");
+        } else {
+            assert_eq!(triage["panic"], Value::Null, "{what}");
+        }
+        n += 1;
+    }
+    assert!(n_badpage > 0, "the test bed has bad-page scenarios");
+    eprintln!("real_triage: {n} dumps, {n_badpage} with the test module's bad pages");
+    record_cases("real_triage", n);
+}
+
+#[test]
+fn kernel_text_dmesg_is_the_log() {
+    let mut n = 0;
+    for f in common::fixtures() {
+        let Some(d) = f.reference_dump() else {
+            continue;
+        };
+        let vmcore = f.dump(d);
+        let vmlinux = f.vmlinux();
+        let (code, text) = modcrash(&[
+            vmcore.as_os_str(),
+            vmlinux.as_os_str(),
+            "--kernel-text".as_ref(),
+            "dmesg".as_ref(),
+        ]);
+        assert!(code == 0 || code == 1, "{}: exit {code}", f.name());
+        let (_, log) = modcrash(&["log".as_ref(), vmcore.as_os_str(), vmlinux.as_os_str()]);
+        assert_eq!(text, log, "{}", f.name());
+        let guest = f.expected("dmesg").unwrap();
+        assert!(
+            text.starts_with(guest.as_bytes()),
+            "{}: the guest's dmesg is the log's start",
+            f.name()
+        );
+        n += 1;
+    }
+    record_cases("real_triage_dmesg", n);
+}
