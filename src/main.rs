@@ -6,7 +6,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use modcrash::analysis::{self, Tracked};
 use modcrash::dump::Dump;
-use modcrash::kernel::{Target, TargetOptions};
+use modcrash::kernel::{Kernel, Target, TargetOptions};
 use modcrash::output::{self, kernel_text};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -325,31 +325,18 @@ fn vtop(vmcore: &PathBuf, vmlinux: &PathBuf, address: &str, force: bool) -> Exit
         eprintln!("modcrash: vtop: {address:?} is not a hex address");
         return ExitCode::from(EXIT_USAGE);
     };
-    let target = match open_target(
-        vmcore,
-        vmlinux,
-        TargetOptions {
-            force,
-            ..Default::default()
-        },
-    ) {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
-    let k = match target.kernel() {
-        Ok(k) => k,
-        Err(e) => return fail(&e),
-    };
-    match output::vtop::render(&k, modcrash::addr::Va(va)) {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
+    with_kernel(vmcore, vmlinux, force, |k| {
+        match output::vtop::render(k, modcrash::addr::Va(va)) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("modcrash: {e}");
+                ExitCode::from(EXIT_WARNINGS)
+            }
         }
-        Err(e) => {
-            eprintln!("modcrash: {e}");
-            ExitCode::from(EXIT_WARNINGS)
-        }
-    }
+    })
 }
 
 fn page(vmcore: &PathBuf, vmlinux: &PathBuf, target: &str, json: bool, force: bool) -> ExitCode {
@@ -360,22 +347,12 @@ fn page(vmcore: &PathBuf, vmlinux: &PathBuf, target: &str, json: bool, force: bo
         eprintln!("modcrash: page: {target:?} is not a hex pfn or address");
         return ExitCode::from(EXIT_USAGE);
     };
-    let target = match open_target(
-        vmcore,
-        vmlinux,
-        TargetOptions {
-            force,
-            ..Default::default()
-        },
-    ) {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
-    let k = match target.kernel() {
-        Ok(k) => k,
-        Err(e) => return fail(&e),
-    };
-    let pages = match modcrash::kernel::page::Pages::new(&k) {
+    with_kernel(vmcore, vmlinux, force, |k| page_of(k, input, json))
+}
+
+/// The `page` subcommand on an open kernel.
+fn page_of(k: &Kernel, input: u64, json: bool) -> ExitCode {
+    let pages = match modcrash::kernel::page::Pages::new(k) {
         Ok(p) => p,
         Err(e) => return fail(&e),
     };
@@ -418,6 +395,28 @@ fn open_target(
     opts: TargetOptions,
 ) -> Result<Target, ExitCode> {
     Target::open(vmcore, vmlinux, opts).map_err(|e| fail(&e))
+}
+
+/// Open the target with only `--force` from the options and run `f` on its kernel (the
+/// subcommands that read one object); a failure to open is printed and its exit code returned.
+fn with_kernel(
+    vmcore: &PathBuf,
+    vmlinux: &PathBuf,
+    force: bool,
+    f: impl FnOnce(&Kernel) -> ExitCode,
+) -> ExitCode {
+    let opts = TargetOptions {
+        force,
+        ..Default::default()
+    };
+    let target = match open_target(vmcore, vmlinux, opts) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    match target.kernel() {
+        Ok(k) => f(&k),
+        Err(e) => fail(&e),
+    }
 }
 
 fn fail(e: &dyn std::error::Error) -> ExitCode {

@@ -90,7 +90,9 @@ fn log_equals_the_guests_dmesg_on_every_dump_with_and_without_vmlinux() {
             assert!(first > 0, "{what}: the guest's log wrapped");
             assert_eq!(none.overwritten, first, "{what}");
             assert!(
-                none.notes.iter().any(|n| n.contains(&format!("starts at record seq {first}"))),
+                none.notes
+                    .iter()
+                    .any(|n| n.contains(&format!("starts at record seq {first}"))),
                 "{what}: {:?}",
                 none.notes
             );
@@ -143,7 +145,10 @@ fn log_equals_the_guests_dmesg_on_every_dump_with_and_without_vmlinux() {
         }
     }
     eprintln!("real_log: {n_lines} guest dmesg lines and {n_records} records compared; {n_wrapped} dumps of a wrapped ring");
-    assert!(n_wrapped > 0, "the test bed has a scenario whose log wrapped (deb61-badpage-logwrap)");
+    assert!(
+        n_wrapped > 0,
+        "the test bed has a scenario whose log wrapped (deb61-badpage-logwrap)"
+    );
     record_cases("real_log", n_cases);
 }
 
@@ -178,7 +183,8 @@ fn log_command_on_every_scenario() {
         // stderr: nothing, or for a wrapped ring the note saying where the log starts.
         if guest_log_wrapped(&expected) {
             assert!(
-                err.starts_with("modcrash: note: the log starts at record seq ") && err.lines().count() == 1,
+                err.starts_with("modcrash: note: the log starts at record seq ")
+                    && err.lines().count() == 1,
                 "{}: {err}",
                 f.name()
             );

@@ -91,9 +91,12 @@ fn bad_page_events_and_suspects_equal_the_guests_log() {
             assert_eq!(e["process"], "insmod", "{what}");
             assert_eq!(e["page"]["pfn"].as_u64(), Some(pfn), "{what}");
             assert!(
-                e["modules"]["modules"].as_array().unwrap().iter().any(|m| m["name"]
-                    == "modcrash_badpage"
-                    && m["flags"].as_str().unwrap().contains('+')),
+                e["modules"]["modules"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|m| m["name"] == "modcrash_badpage"
+                        && m["flags"].as_str().unwrap().contains('+')),
                 "{what}: the module as loading in Modules linked in: {}",
                 e["modules"]
             );

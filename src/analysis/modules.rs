@@ -23,14 +23,18 @@ pub fn loaded_modules(
         }
     };
     if let Some(e) = &list.stopped {
-        warnings.push(Warning::new(
-            WarningKind::Modules,
-            "modules",
-            format!(
-                "the module list walk stopped after {} modules: {e}",
-                list.walked
-            ),
-        ));
+        // At the node the walk stopped at (the fault's address), as the kernel's tracking lists do.
+        warnings.push(
+            Warning::new(
+                WarningKind::Modules,
+                "modules",
+                format!(
+                    "the module list walk stopped after {} modules: {e}",
+                    list.walked
+                ),
+            )
+            .at(e.va().0),
+        );
     }
     let mut out = Vec::with_capacity(list.entries.len());
     for (at, m) in list.entries {

@@ -1,10 +1,10 @@
 //! The whole report: every analysis, each failure a warning rather than the end of the run.
 
+use super::crash::crash_view;
 use super::identity::identity;
 use super::model::{Report, Tracked, UnloadTracking, Warning, WarningKind};
-use super::{modtrack, modules, taint, tracking};
-use super::crash::crash_view;
 use super::triage::Triage;
+use super::{modtrack, modules, taint, tracking};
 use crate::kernel::Kernel;
 use crate::symbols::Vmlinux;
 
@@ -66,15 +66,15 @@ pub fn report_with(k: &Kernel<'_>, vmlinux: Option<&Vmlinux>) -> Report {
             }
             Some(m)
         }
-        Some(Err(e)) => {
-            let e = e.to_string();
+        Some(Err(err)) => {
+            let e = err.to_string();
             if matches!(unloaded_tainted, Tracked::NotTracked { .. }) {
                 unloaded_tainted = Tracked::Unreadable { error: e.clone() };
             }
             if matches!(stats, Tracked::NotTracked { .. }) {
                 stats = Tracked::Unreadable { error: e.clone() };
             }
-            warnings.push(Warning::new(WarningKind::Modtrack, "modtrack", e));
+            warnings.push(Warning::new(WarningKind::Modtrack, "modtrack", e).at(err.addr().0));
             None
         }
         None => None,

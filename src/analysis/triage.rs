@@ -142,9 +142,9 @@ pub fn triage(r: &Report, events: &[Event], mut read_page: impl FnMut(u64) -> Pa
         .collect();
     let mut s = Suspects::new(r);
     for (i, e) in events.iter().enumerate() {
-        s.from_event(i, e);
+        s.add_event(i, e);
     }
-    s.from_dump();
+    s.add_dump();
     Triage {
         happened,
         panic,
@@ -266,7 +266,7 @@ impl<'r> Suspects<'r> {
         });
     }
 
-    fn from_event(&mut self, i: usize, e: &Event) {
+    fn add_event(&mut self, i: usize, e: &Event) {
         let what = format!("event {i} ({})", e.headline);
         if let Some(rip) = &e.rip {
             if let Some(m) = &rip.frame.module {
@@ -330,7 +330,7 @@ impl<'r> Suspects<'r> {
     }
 
     /// What the dump itself holds: modules still coming, the tracking lists, last unloaded.
-    fn from_dump(&mut self) {
+    fn add_dump(&mut self) {
         let r = self.r;
         for m in r.modules.iter().filter(|m| m.state == ModuleState::Coming) {
             self.add(

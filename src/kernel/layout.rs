@@ -17,7 +17,8 @@ pub struct Field {
     pub signed: bool,
 }
 
-fn field(ty: &Type, path: &str) -> Result<Field, SymError> {
+/// A member's offset, size and signedness.
+pub(crate) fn field(ty: &Type, path: &str) -> Result<Field, SymError> {
     let m = ty.member(path)?;
     let scalar = m.ty.scalar();
     Ok(Field {
@@ -27,7 +28,8 @@ fn field(ty: &Type, path: &str) -> Result<Field, SymError> {
     })
 }
 
-fn opt_field(ty: &Type, path: &str) -> Option<Field> {
+/// A member's [`Field`], or None when the struct has no such member (or it cannot be placed).
+pub(crate) fn opt_field(ty: &Type, path: &str) -> Option<Field> {
     if ty.has_member(path) {
         field(ty, path).ok()
     } else {

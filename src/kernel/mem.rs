@@ -77,18 +77,37 @@ impl<'a> KernelMem<'a> {
 
     /// Read `buf.len()` bytes at `va`, page by page (a range may cross into another mapping).
     pub fn read(&self, va: Va, buf: &mut [u8], what: &str) -> Result<(), ObjError> {
+        self.read_paged(va, buf, what, |cur| {
+            self.arch.translate(self.phys, cur).map(|(pa, _)| pa)
+        })
+    }
+
+    /// Like [`KernelMem::read`], but every page through a full page-table walk, never the
+    /// translation's shortcuts (direct map, kernel image): for ranges that can lie inside the
+    /// span a shortcut assumes (the vmemmap under CONFIG_RANDOMIZE_MEMORY).
+    pub fn read_walked(&self, va: Va, buf: &mut [u8], what: &str) -> Result<(), ObjError> {
+        self.read_paged(va, buf, what, |cur| {
+            self.arch.walk(self.phys, cur).map(|(pa, _, _)| pa)
+        })
+    }
+
+    /// The page-by-page loop of the reads: `translate` places each page's first byte.
+    fn read_paged(
+        &self,
+        va: Va,
+        buf: &mut [u8],
+        what: &str,
+        translate: impl Fn(Va) -> Result<Pa, TranslateError>,
+    ) -> Result<(), ObjError> {
         let mut done = 0usize;
         while done < buf.len() {
             let cur = va.wrapping_add(done as u64);
             let n = self.left_in_page(cur).min(buf.len() - done);
-            let (pa, _) =
-                self.arch
-                    .translate(self.phys, cur)
-                    .map_err(|source| ObjError::Translate {
-                        what: what.to_string(),
-                        va: cur,
-                        source,
-                    })?;
+            let pa = translate(cur).map_err(|source| ObjError::Translate {
+                what: what.to_string(),
+                va: cur,
+                source,
+            })?;
             self.phys
                 .read_phys(pa, &mut buf[done..done + n])
                 .map_err(|source| ObjError::Mem {

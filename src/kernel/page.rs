@@ -11,7 +11,7 @@
 pub mod flags;
 
 use crate::addr::{Pa, Va};
-use crate::kernel::layout::Field;
+use crate::kernel::layout::{field, opt_field, Field};
 use crate::kernel::{Kernel, ObjError};
 use crate::symbols::{Hint, SymError, Type, TypeSource};
 use crate::translate::{TranslateError, Translation};
@@ -95,25 +95,6 @@ fn int(buf: &[u8], f: Field) -> i64 {
         ((v << shift) as i64) >> shift
     } else {
         v as i64
-    }
-}
-
-/// A member's offset, size and signedness.
-fn field(ty: &Type, path: &str) -> Result<Field, SymError> {
-    let m = ty.member(path)?;
-    let scalar = m.ty.scalar();
-    Ok(Field {
-        offset: m.offset,
-        size: m.size.or(scalar.map(|s| s.size)).unwrap_or(0),
-        signed: scalar.map(|s| s.signed).unwrap_or(false),
-    })
-}
-
-fn opt_field(ty: &Type, path: &str) -> Option<Field> {
-    if ty.has_member(path) {
-        field(ty, path).ok()
-    } else {
-        None
     }
 }
 
@@ -588,31 +569,7 @@ impl<'k, 'a> Pages<'k, 'a> {
     /// 0xff93015e80000000 inside page_offset_base + 2^55).
     fn read_vmemmap(&self, va: Va, len: usize, what: &str) -> Result<Vec<u8>, ObjError> {
         let mut buf = vec![0u8; len];
-        let mut done = 0usize;
-        let page = self.k.arch().page_size();
-        while done < len {
-            let cur = va.wrapping_add(done as u64);
-            let n = ((page - (cur.0 & (page - 1))) as usize).min(len - done);
-            let (pa, _, _) =
-                self.k
-                    .arch()
-                    .walk(self.k.phys(), cur)
-                    .map_err(|source| ObjError::Translate {
-                        what: what.to_string(),
-                        va: cur,
-                        source,
-                    })?;
-            self.k
-                .phys()
-                .read_phys(pa, &mut buf[done..done + n])
-                .map_err(|source| ObjError::Mem {
-                    what: what.to_string(),
-                    va: cur,
-                    pa,
-                    source,
-                })?;
-            done += n;
-        }
+        self.k.mem().read_walked(va, &mut buf, what)?;
         Ok(buf)
     }
 

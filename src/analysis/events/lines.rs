@@ -461,16 +461,23 @@ fn is_module_name(s: &str) -> bool {
             .all(|b| b.is_ascii_graphic() && !b"()[]:".contains(&b))
 }
 
+/// Splits off the `[last unloaded: name(flags)]` print_modules() may end a line with: the items
+/// before it and the module it names. None if the bracket is there but malformed.
+fn split_last_unloaded(s: &str) -> Option<(&str, Option<LinkedModule>)> {
+    const LAST: &str = "[last unloaded: ";
+    match s.find(LAST) {
+        Some(i) => {
+            let l = s[i + LAST.len()..].strip_suffix(']')?;
+            Some((&s[..i], Some(linked_module(l.trim())?)))
+        }
+        None => Some((s, None)),
+    }
+}
+
 /// Items of a `Modules linked in:` line or its continuation record, and the
 /// `[last unloaded: name(flags)]` that may end it. None if any token is not an item.
 pub(crate) fn linked_items(s: &str) -> Option<(Vec<LinkedModule>, Option<LinkedModule>)> {
-    let (items, last) = match s.find("[last unloaded: ") {
-        Some(i) => {
-            let l = s[i + "[last unloaded: ".len()..].strip_suffix(']')?;
-            (&s[..i], Some(linked_module(l.trim())?))
-        }
-        None => (s, None),
-    };
+    let (items, last) = split_last_unloaded(s)?;
     let mut out = Vec::new();
     for tok in items.split(' ').filter(|t| !t.is_empty()) {
         out.push(linked_module(tok)?);
@@ -482,13 +489,7 @@ pub(crate) fn linked_items(s: &str) -> Option<(Vec<LinkedModule>, Option<LinkedM
 /// print_unloaded_tainted_modules(): `pr_cont(" %s(%s):%llu", ...)`; tracker/modtrack_print.c
 /// prints the same), and a `[last unloaded: ...]` print_modules() appends after them.
 pub(crate) fn unloaded_items(s: &str) -> Option<(Vec<UnloadedModule>, Option<LinkedModule>)> {
-    let (items, last) = match s.find("[last unloaded: ") {
-        Some(i) => {
-            let l = s[i + "[last unloaded: ".len()..].strip_suffix(']')?;
-            (&s[..i], Some(linked_module(l.trim())?))
-        }
-        None => (s, None),
-    };
+    let (items, last) = split_last_unloaded(s)?;
     let mut out = Vec::new();
     for tok in items.split(' ').filter(|t| !t.is_empty()) {
         let (head, count) = tok.rsplit_once("):")?;

@@ -8,6 +8,15 @@ fn log(name: &str) -> String {
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
 }
 
+/// One record per text, numbered from `first_seq`.
+fn records<'a>(first_seq: u64, texts: impl IntoIterator<Item = &'a str>) -> Vec<LogLine<'a>> {
+    texts
+        .into_iter()
+        .zip(first_seq..)
+        .map(|(text, seq)| LogLine { seq, text })
+        .collect()
+}
+
 /// Everything but `seqs`, for comparing parses of the same report cut into records differently.
 fn without_seqs(mut e: Vec<Event>) -> Vec<Event> {
     for ev in &mut e {
@@ -164,14 +173,7 @@ fn multi_line_records_give_the_same_report() {
             s
         })
         .collect();
-    let grouped: Vec<LogLine> = joined
-        .iter()
-        .enumerate()
-        .map(|(i, t)| LogLine {
-            seq: 100 + i as u64,
-            text: t,
-        })
-        .collect();
+    let grouped = records(100, joined.iter().map(String::as_str));
     let ev = parse(&grouped);
     assert_eq!(without_seqs(ev.clone()), without_seqs(clean));
     // Lines 4.. are in records 1.. (line 4 opens the second record of three lines).
@@ -436,15 +438,7 @@ fn upstream_bad_page_with_the_kernels_unloaded_list() {
 #[test]
 fn unloaded_line_attribution() {
     let mk = |lines: &[&str]| {
-        let recs: Vec<LogLine> = lines
-            .iter()
-            .enumerate()
-            .map(|(i, t)| LogLine {
-                seq: i as u64,
-                text: t,
-            })
-            .collect();
-        parse(&recs)
+        parse(&records(0, lines.iter().copied()))
             .remove(0)
             .unloaded_tainted
             .iter()
@@ -483,16 +477,13 @@ fn unloaded_line_attribution() {
         [UnloadedSource::Kernel, UnloadedSource::Modtrack]
     );
     // A panic prints no modules line: only modtrack's notifier prints the list.
-    let p = parse(&[
-        LogLine {
-            seq: 0,
-            text: "Kernel panic - not syncing: x",
-        },
-        LogLine {
-            seq: 1,
-            text: "Unloaded tainted modules: b(O):1",
-        },
-    ]);
+    let p = parse(&records(
+        0,
+        [
+            "Kernel panic - not syncing: x",
+            "Unloaded tainted modules: b(O):1",
+        ],
+    ));
     assert_eq!(p[0].unloaded_tainted[0].source, UnloadedSource::Modtrack);
 }
 
@@ -509,39 +500,13 @@ fn a_full_list_continues_in_the_next_record() {
     // The item that did not fit.
     let second = format!(" modcrash_module_{n:02}(OE):2");
     let short = "Unloaded tainted modules: a(O):1";
-    let recs = [
-        LogLine {
-            seq: 0,
-            text: "Kernel panic - not syncing: x",
-        },
-        LogLine {
-            seq: 1,
-            text: &first,
-        },
-        LogLine {
-            seq: 2,
-            text: &second,
-        },
-    ];
+    let recs = records(0, ["Kernel panic - not syncing: x", &first, &second]);
     let e = &parse(&recs)[0];
     assert_eq!(e.unloaded_tainted[0].modules.len(), n + 1);
     assert_eq!(e.unloaded_tainted[0].modules[n].count, 2);
     assert_eq!(e.seqs, [0, 1, 2]);
     // After a short line, the same text is not a continuation.
-    let recs = [
-        LogLine {
-            seq: 0,
-            text: "Kernel panic - not syncing: x",
-        },
-        LogLine {
-            seq: 1,
-            text: short,
-        },
-        LogLine {
-            seq: 2,
-            text: &second,
-        },
-    ];
+    let recs = records(0, ["Kernel panic - not syncing: x", short, &second]);
     let e = &parse(&recs)[0];
     assert_eq!(e.unloaded_tainted[0].modules.len(), 1);
     assert_eq!(e.seqs, [0, 1]);

@@ -56,6 +56,17 @@ pub enum ModtrackError {
     },
 }
 
+impl ModtrackError {
+    /// The kernel address the error is about, for the report's warning: the state
+    /// (`modtrack_state`) when it was found, else the modtrack `struct module` searched.
+    pub fn addr(&self) -> Va {
+        match self {
+            ModtrackError::NotFound { module, .. } => *module,
+            ModtrackError::State { addr, .. } => *addr,
+        }
+    }
+}
+
 fn notes(why: &[String]) -> String {
     if why.is_empty() {
         String::new()
