@@ -1001,3 +1001,73 @@ fn a_different_kernels_banner_is_refused() {
     );
     assert_eq!(r.modules.len(), 6);
 }
+
+// ---- The kernel log and the triage ------------------------------------------------------------
+
+/// A bad-page report in the kernel's own format (6.12's mm/page_alloc.c bad_page() and
+/// mm/debug.c dump_page()) naming a module that is still loading.
+const BAD_PAGE_REPORT: [&str; 14] = [
+    "BUG: Bad page state in process insmod  pfn:00ae2",
+    "page: refcount:0 mapcount:0 mapping:(____ptrval____) index:0x0 pfn:0xae2",
+    "invalid mapping:dead000000000400",
+    "flags: 0x0(zone=0)",
+    "page dumped because: non-NULL mapping",
+    "Modules linked in: synth_user_b(C+) synth_user_a synth_prop(PWOE)",
+    "Unloaded tainted modules: synth_old_oot(OE):3 [last unloaded: synth_last(OE)]",
+    "CPU: 0 UID: 0 PID: 69 Comm: insmod Tainted: P        WC OE      6.12.0-synth #1",
+    "Call Trace:",
+    " <TASK>",
+    " ? bad_page+0xcc/0xeb",
+    " ? user_b_init+0xd3/0x1000 [synth_user_b]",
+    " ? do_one_initcall+0x73/0x13c",
+    " </TASK>",
+];
+
+#[test]
+fn the_log_and_its_bad_page_report_name_the_suspect() {
+    use modcrash::analysis::events::EventKind;
+    use modcrash::analysis::triage::EvidenceKind;
+    let mut spec = upstream();
+    spec.log
+        .extend(BAD_PAGE_REPORT.iter().map(|l| l.to_string()));
+    let k = SynthKernel::build(&spec);
+    let r = run(&k);
+    assert_schema(&r);
+    // Every record, from the banner on.
+    assert_eq!(r.log.error, None);
+    assert_eq!(r.log.records, 2 + BAD_PAGE_REPORT.len() as u64);
+    assert_eq!((r.log.first_seq, r.log.lost), (Some(0), 0));
+    let log = r.kernel_log.as_ref().expect("log");
+    assert_eq!(log.records[2].text, BAD_PAGE_REPORT[0].as_bytes());
+    // One event, spanning the report's records.
+    assert_eq!(r.events.len(), 1, "{:#?}", r.events);
+    let e = &r.events[0];
+    assert_eq!(e.kind, EventKind::BadPage);
+    assert_eq!(e.pfn, Some(0xae2));
+    assert_eq!(e.reason.as_deref(), Some("non-NULL mapping"));
+    assert_eq!(e.seqs.first(), Some(&2));
+    // The module being loaded, in the call trace and still MODULE_STATE_COMING in the dump, first.
+    let s = &r.triage.suspects[0];
+    assert_eq!(s.module, "synth_user_b");
+    let kinds: Vec<EvidenceKind> = s.evidence.iter().map(|e| e.kind).collect();
+    for want in [
+        EvidenceKind::InCallTrace,
+        EvidenceKind::LoadingAtEvent,
+        EvidenceKind::ComingInDump,
+    ] {
+        assert!(kinds.contains(&want), "{want:?} not in {kinds:?}");
+    }
+    // The unloaded modules of the report and the dump are suspects too.
+    let names: Vec<&str> = r
+        .triage
+        .suspects
+        .iter()
+        .map(|s| s.module.as_str())
+        .collect();
+    assert!(names.contains(&"synth_old_oot"), "{names:?}");
+    assert!(names.contains(&"synth_last"), "{names:?}");
+    // The synthetic kernel has no vmemmap: the page is reported unreadable, not guessed.
+    assert_eq!(r.triage.pages.len(), 1);
+    assert!(r.triage.pages[0].page.is_none());
+    assert!(r.triage.pages[0].error.is_some());
+}

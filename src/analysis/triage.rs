@@ -97,7 +97,7 @@ pub struct Evidence {
     pub kind: EvidenceKind,
     /// The event it comes from (index into `events`), when it comes from one.
     pub event: Option<usize>,
-    /// What was seen, as printed or read.
+    /// What was seen, as printed or read (the event it was seen in is `event`).
     pub detail: String,
 }
 
@@ -267,16 +267,10 @@ impl<'r> Suspects<'r> {
     }
 
     fn add_event(&mut self, i: usize, e: &Event) {
-        let what = format!("event {i} ({})", e.headline);
         if let Some(rip) = &e.rip {
             if let Some(m) = &rip.frame.module {
                 let f = rip.frame.symbol.as_deref().unwrap_or("?");
-                self.add(
-                    m,
-                    EvidenceKind::AtRip,
-                    Some(i),
-                    format!("RIP in {f} [{m}] in {what}"),
-                );
+                self.add(m, EvidenceKind::AtRip, Some(i), format!("RIP in {f} [{m}]"));
             }
         }
         for f in &e.trace {
@@ -287,7 +281,7 @@ impl<'r> Suspects<'r> {
                     m,
                     EvidenceKind::InCallTrace,
                     Some(i),
-                    format!("call trace frame {q}{sym} [{m}] in {what}"),
+                    format!("call trace frame {q}{sym} [{m}]"),
                 );
             }
         }
@@ -302,7 +296,10 @@ impl<'r> Suspects<'r> {
                     &m.name,
                     EvidenceKind::LoadingAtEvent,
                     Some(i),
-                    format!("{doing} at the event: printed as {}({}) in the Modules linked in: line of {what}", m.name, m.flags),
+                    format!(
+                        "{doing} at the event: printed as {}({}) in its Modules linked in: line",
+                        m.name, m.flags
+                    ),
                 );
             }
             if let Some(l) = &ml.last_unloaded {
@@ -310,7 +307,10 @@ impl<'r> Suspects<'r> {
                     &l.name,
                     EvidenceKind::LastUnloadedAtEvent,
                     Some(i),
-                    format!("[last unloaded: {}({})] in {what}", l.name, l.flags),
+                    format!(
+                        "[last unloaded: {}({})] at the end of its Modules linked in: line",
+                        l.name, l.flags
+                    ),
                 );
             }
         }
@@ -321,7 +321,7 @@ impl<'r> Suspects<'r> {
                     EvidenceKind::UnloadedBeforeEvent,
                     Some(i),
                     format!(
-                        "unloaded before the event: {}({}):{} on the Unloaded tainted modules: line of {what}",
+                        "unloaded before the event: {}({}):{} on its Unloaded tainted modules: line",
                         u.name, u.flags, u.count
                     ),
                 );

@@ -1,6 +1,6 @@
 //! The triage summary as text, at the top of the default report.
 
-use crate::analysis::triage::{PageCheck, SuspectState, Triage};
+use crate::analysis::triage::{Evidence, EvidenceKind, PageCheck, SuspectState, Triage};
 use std::fmt::Write;
 
 fn yes_no(v: Option<bool>) -> &'static str {
@@ -43,6 +43,33 @@ fn page_line(out: &mut String, c: &PageCheck) {
                 c.error.as_deref().unwrap_or("?")
             );
         }
+    }
+}
+
+/// Evidence with the same kind and detail once, with the events it was seen in (first-seen order).
+fn grouped(evidence: &[Evidence]) -> Vec<(&str, Vec<usize>)> {
+    let mut out: Vec<(EvidenceKind, &str, Vec<usize>)> = Vec::new();
+    for e in evidence {
+        let at = out
+            .iter()
+            .position(|(k, d, _)| *k == e.kind && *d == e.detail);
+        let i = at.unwrap_or_else(|| {
+            out.push((e.kind, &e.detail, Vec::new()));
+            out.len() - 1
+        });
+        if let Some(ev) = e.event {
+            out[i].2.push(ev);
+        }
+    }
+    out.into_iter().map(|(_, d, ev)| (d, ev)).collect()
+}
+
+fn in_events(events: &[usize]) -> String {
+    let list: Vec<String> = events.iter().map(|e| e.to_string()).collect();
+    match events.len() {
+        0 => String::new(),
+        1 => format!(" (event {})", list[0]),
+        _ => format!(" (events {})", list.join(", ")),
     }
 }
 
@@ -113,8 +140,8 @@ pub fn render(t: &Triage, log_note: &str) -> String {
                 .map(|t| format!(" ({})", t.trim_matches(['(', ')'])))
                 .unwrap_or_default();
             let _ = writeln!(out, "  {}{taints}: {state}", s.module);
-            for e in &s.evidence {
-                let _ = writeln!(out, "    - {}", e.detail);
+            for (detail, events) in grouped(&s.evidence) {
+                let _ = writeln!(out, "    - {detail}{}", in_events(&events));
             }
         }
     }

@@ -245,6 +245,8 @@ pub struct SynthRing {
     /// The newest descriptor, still committed (not yet finalized by the next reservation).
     pending_final: Option<u64>,
     pub fail: u64,
+    /// Virtual address of the image's byte 0 (its pointers are written as `image_va + pa`).
+    pub image_va: u64,
 }
 
 fn page_up(x: u64) -> u64 {
@@ -255,6 +257,13 @@ impl SynthRing {
     /// An empty ring as `prb_init()` leaves it: `2^count_bits` descriptors, `2^size_bits` bytes
     /// of text data.
     pub fn new(layout: RingLayout, count_bits: u32, size_bits: u32) -> SynthRing {
+        SynthRing::at_va(layout, count_bits, size_bits, IMAGE_VA)
+    }
+
+    /// Like [`SynthRing::new`], for an image that will be placed at virtual address `image_va`
+    /// (copied into a bigger synthetic kernel's memory): every pointer it holds is
+    /// `image_va + pa`.
+    pub fn at_va(layout: RingLayout, count_bits: u32, size_bits: u32, image_va: u64) -> SynthRing {
         let count = 1u64 << count_bits;
         let prb_var_pa = 0x1000;
         let rb_pa = 0x1040;
@@ -280,6 +289,7 @@ impl SynthRing {
             blocks: VecDeque::new(),
             pending_final: None,
             fail: 0,
+            image_va,
         };
         r.mem.pad_to(end as usize);
         // The bootstrap descriptor (the last one) is reusable with DESC0_ID and FAILED_LPOS;
@@ -303,19 +313,19 @@ impl SynthRing {
     fn write_header(&mut self) {
         let l = self.layout.clone();
         self.mem
-            .u64(self.prb_var_pa as usize, IMAGE_VA + self.rb_pa);
+            .u64(self.prb_var_pa as usize, self.image_va + self.rb_pa);
         let dr = (self.rb_pa + l.rb_desc_ring) as usize;
         self.mem.u32(dr + l.dr_count_bits as usize, self.count_bits);
         self.mem
-            .u64(dr + l.dr_descs as usize, IMAGE_VA + self.descs_pa);
+            .u64(dr + l.dr_descs as usize, self.image_va + self.descs_pa);
         self.mem
-            .u64(dr + l.dr_infos as usize, IMAGE_VA + self.infos_pa);
+            .u64(dr + l.dr_infos as usize, self.image_va + self.infos_pa);
         self.mem.u64(dr + l.dr_head_id as usize, self.head_id);
         self.mem.u64(dr + l.dr_tail_id as usize, self.tail_id);
         let tr = (self.rb_pa + l.rb_text_data_ring) as usize;
         self.mem.u32(tr + l.dr_size_bits as usize, self.size_bits);
         self.mem
-            .u64(tr + l.dr_data as usize, IMAGE_VA + self.data_pa);
+            .u64(tr + l.dr_data as usize, self.image_va + self.data_pa);
         self.mem.u64(tr + l.dr_head_lpos as usize, self.head_lpos);
         self.mem.u64(tr + l.dr_tail_lpos as usize, self.tail_lpos);
         self.mem.u64((self.rb_pa + l.rb_fail) as usize, self.fail);
@@ -503,9 +513,17 @@ impl SynthRing {
     pub fn vmcoreinfo(&self) -> String {
         format!(
             "OSRELEASE=6.12.0-synth\nPAGESIZE=4096\nSYMBOL(init_top_pgt)={:x}\nNUMBER(phys_base)=0\n\
-NUMBER(pgtable_l5_enabled)=0\nKERNELOFFSET=0\nSYMBOL(prb)={:x}\n{}",
+NUMBER(pgtable_l5_enabled)=0\nKERNELOFFSET=0\n{}",
             IMAGE_VA,
-            IMAGE_VA + self.prb_var_pa,
+            self.ring_vmcoreinfo()
+        )
+    }
+
+    /// The ring's own VMCOREINFO lines: `SYMBOL(prb)` and the layout's keys.
+    pub fn ring_vmcoreinfo(&self) -> String {
+        format!(
+            "SYMBOL(prb)={:x}\n{}",
+            self.image_va + self.prb_var_pa,
             self.layout.vmcoreinfo()
         )
     }

@@ -61,6 +61,9 @@ pub const LAST_UNLOADED_MODULE: u64 = DATA + 0x2040;
 const COUNTERS_AT: u64 = DATA + 0x2100;
 pub const TAINT_FLAGS: u64 = DATA + 0x2200;
 const TAINT_DESCS: u64 = DATA + 0x2400;
+/// The printk ringbuffer (`prb` and what it points to), past `.data`: src/synth/printk.rs
+/// writes it, placed here.
+pub const PRINTK_RING: u64 = DATA + 0x10000;
 
 /// Runtime address of a link-time image address.
 pub const fn rt(link: u64) -> u64 {
@@ -314,6 +317,8 @@ pub struct Spec {
     pub dup_failed: Vec<(String, u64, u64)>,
     /// `last_unloaded_module`: name and taints text.
     pub last_unloaded: (String, String),
+    /// The kernel log, one record per line (level 6, a millisecond apart); the banner first.
+    pub log: Vec<String>,
 }
 
 impl Spec {
@@ -333,6 +338,10 @@ impl Spec {
             counters: Vec::new(),
             dup_failed: Vec::new(),
             last_unloaded: (String::new(), String::new()),
+            log: vec![
+                "Linux version 6.12.0-synth (synth@modcrash)".into(),
+                "Command line: console=ttyS0".into(),
+            ],
         }
     }
 
@@ -534,16 +543,29 @@ impl SynthKernel {
             LastShape::Array => k.write_str(rt(LAST_UNLOADED_MODULE), name),
             LastShape::Absent => {}
         }
+        let ring = k.printk_ring();
         k.vmcoreinfo = format!(
             "OSRELEASE={}\nBUILD-ID={}\nPAGESIZE=4096\nSYMBOL(init_top_pgt)={:x}\n\
              NUMBER(phys_base)={PHYS_BASE}\nNUMBER(pgtable_l5_enabled)=0\nKERNELOFFSET={KASLR:x}\n\
-             CRASHTIME=1700000000\n",
+             CRASHTIME=1700000000\n{ring}",
             spec.release,
             build_id_hex(),
             rt(INIT_TOP_PGT)
         );
         k.vmlinux = vmlinux_image(spec);
         k
+    }
+
+    /// The log of the spec in a printk ring at [`PRINTK_RING`]; returns the ring's VMCOREINFO.
+    fn printk_ring(&mut self) -> String {
+        use modcrash::synth::printk::{RingLayout, SynthRecord, SynthRing};
+        let mut ring = SynthRing::at_va(RingLayout::v6_12(), 7, 12, rt(PRINTK_RING));
+        for (i, line) in self.spec.log.clone().iter().enumerate() {
+            ring.push(&SynthRecord::line(line, 1_000_000 * i as u64, 6));
+        }
+        let image = ring.memory().to_vec();
+        self.write(rt(PRINTK_RING), &image);
+        ring.ring_vmcoreinfo()
     }
 
     // -- addresses and writes --
