@@ -3,7 +3,8 @@
 //! module, testdata/modules/badpage.c, printed before it freed the page), the triage names that
 //! module as the first suspect with the call trace as evidence, the pages read back from the dump
 //! agree with what the kernel printed, the panic of the panic scenario is the one the console
-//! showed, and `--kernel-text dmesg` is `modcrash log`'s text.
+//! showed, on a kernel that tracks the last report's own `Unloaded tainted modules:` line equals
+//! the list read from the dump, and `--kernel-text dmesg` is `modcrash log`'s text.
 
 mod common;
 
@@ -57,6 +58,7 @@ fn has_word(f: &Fixture, word: &str) -> bool {
 fn bad_page_events_and_suspects_equal_the_guests_log() {
     let mut n = 0;
     let mut n_badpage = 0;
+    let mut n_tracking = 0;
     for (f, d) in cases() {
         let what = format!("{} {}", f.name(), d.variant);
         let vmcore = f.dump(&d);
@@ -108,6 +110,41 @@ fn bad_page_events_and_suspects_equal_the_guests_log() {
                     .any(|fr| fr["module"] == "modcrash_badpage"),
                 "{what}: a call trace frame in the module"
             );
+        }
+
+        // On a kernel that tracks, the last report's own `Unloaded tainted modules:` line (nothing
+        // was unloaded after it) equals modcrash's reading of the kernel's list in the dump.
+        if f.manifest.tracking {
+            if let Some(last) = bad.last() {
+                let line = last["unloaded_tainted"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|l| l["source"] == "kernel")
+                    .unwrap_or_else(|| panic!("{what}: the kernel's line in {last}"));
+                let printed: Vec<(&str, &str, u64)> = line["modules"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| {
+                        let (n, fl) = (m["name"].as_str(), m["flags"].as_str());
+                        (n.unwrap(), fl.unwrap(), m["count"].as_u64().unwrap())
+                    })
+                    .collect();
+                assert_eq!(r["unloaded_tainted"]["source"], "kernel", "{what}");
+                let in_dump: Vec<(&str, &str, u64)> = r["unloaded_tainted"]["data"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|u| {
+                        let (n, t) = (u["name"].as_str(), u["taint_letters"].as_str());
+                        (n.unwrap(), t.unwrap(), u["count"].as_u64().unwrap())
+                    })
+                    .collect();
+                assert_eq!(printed, in_dump, "{what}");
+                assert!(!printed.is_empty(), "{what}");
+                n_tracking += 1;
+            }
         }
 
         let triage = &r["triage"];
@@ -171,7 +208,8 @@ fn bad_page_events_and_suspects_equal_the_guests_log() {
         n += 1;
     }
     assert!(n_badpage > 0, "the test bed has bad-page scenarios");
-    eprintln!("real_triage: {n} dumps, {n_badpage} with the test module's bad pages");
+    assert!(n_tracking > 0, "the test bed has a bad-page scenario on a tracking kernel");
+    eprintln!("real_triage: {n} dumps, {n_badpage} with the test module's bad pages, {n_tracking} of a tracking kernel's report against its list");
     record_cases("real_triage", n);
 }
 
