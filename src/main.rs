@@ -160,7 +160,7 @@ fn main() -> ExitCode {
     };
     let kernel = match target.kernel() {
         Ok(k) => k,
-        Err(e) => return fail(&e),
+        Err(e) => return fail_on(&target, &e),
     };
     let report = analysis::report_with(&kernel, Some(&target.vmlinux));
     let text: Vec<u8> = match (cli.kernel_text, cli.json || cli.format == Format::Json) {
@@ -415,8 +415,17 @@ fn with_kernel(
     };
     match target.kernel() {
         Ok(k) => f(&k),
-        Err(e) => fail(&e),
+        Err(e) => fail_on(&target, &e),
     }
+}
+
+/// `fail` for a kernel view that could not be built: a truncated dump file is the likely
+/// cause, so it is named first.
+fn fail_on(target: &Target, e: &dyn std::error::Error) -> ExitCode {
+    for t in target.dump.truncation() {
+        eprintln!("modcrash: {}", t.message());
+    }
+    fail(e)
 }
 
 fn fail(e: &dyn std::error::Error) -> ExitCode {

@@ -208,7 +208,10 @@ fn bad_page_events_and_suspects_equal_the_guests_log() {
         n += 1;
     }
     assert!(n_badpage > 0, "the test bed has bad-page scenarios");
-    assert!(n_tracking > 0, "the test bed has a bad-page scenario on a tracking kernel");
+    assert!(
+        n_tracking > 0,
+        "the test bed has a bad-page scenario on a tracking kernel"
+    );
     eprintln!("real_triage: {n} dumps, {n_badpage} with the test module's bad pages, {n_tracking} of a tracking kernel's report against its list");
     record_cases("real_triage", n);
 }

@@ -89,11 +89,14 @@ fn check(label: &str, d: &Dump, spec: &Spec, lost_from: Option<u64>) {
     );
     let info = d.info();
     let ram: u64 = spec.ram.iter().map(|(a, b)| b - a).sum();
+    // Pages past the end of a file cut short are missing, not present (an incomplete ELF).
     assert_eq!(
-        info.pages_present,
+        info.pages_present + info.pages_missing,
         spec.pages.len() as u64,
         "{label}: info present"
     );
+    let past_end = lost_from.map_or(0, |l| spec.pages.keys().filter(|&&p| p >= l).count());
+    assert_eq!(info.pages_missing, past_end as u64, "{label}: info missing");
     assert_eq!(
         info.pages_excluded,
         ram - spec.pages.len() as u64,

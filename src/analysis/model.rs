@@ -245,6 +245,8 @@ pub enum WarningKind {
     Modtrack,
     /// The kernel log (printk ringbuffer).
     Log,
+    /// The dump file itself (cut short: data its headers describe is not in it).
+    Dump,
 }
 
 /// A problem that did not stop the report.

@@ -19,11 +19,19 @@ pub fn report(k: &Kernel<'_>) -> Report {
 /// The whole report; `vmlinux` (the one `k` reads types from, when it has one) fills in log
 /// layout keys VMCOREINFO lacks.
 pub fn report_with(k: &Kernel<'_>, vmlinux: Option<&Vmlinux>) -> Report {
+    // The dump's own damage first: a file cut short is named whether or not a section below
+    // needed the missing pages.
     let mut warnings: Vec<Warning> = k
-        .forced_mismatches
-        .iter()
-        .map(|m| Warning::new(WarningKind::Vmlinux, "vmlinux", m.clone()))
+        .phys()
+        .known_gaps()
+        .into_iter()
+        .map(|g| Warning::new(WarningKind::Dump, "dump", g.message))
         .collect();
+    warnings.extend(
+        k.forced_mismatches
+            .iter()
+            .map(|m| Warning::new(WarningKind::Vmlinux, "vmlinux", m.clone())),
+    );
     let taint_flags = taint::taint_flags(k, &mut warnings);
     let taint = taint::kernel_taint(k, &taint_flags, &mut warnings);
     let modules = modules::loaded_modules(k, &taint_flags, &mut warnings);

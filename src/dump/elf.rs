@@ -16,6 +16,8 @@ use scroll::Pread;
 /// One PT_LOAD.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Segment {
+    /// Its number in the program header table.
+    pub index: u64,
     pub paddr: u64,
     pub filesz: u64,
     pub memsz: u64,
@@ -26,6 +28,72 @@ impl Segment {
     fn end(&self) -> u64 {
         self.paddr + self.memsz
     }
+}
+
+/// PT_LOADs that overlap in physical address must agree on the bytes they both hold. A real
+/// /proc/vmcore (and makedumpfile -E output made from one) has a kernel-text PT_LOAD (p_vaddr in
+/// the kernel image) whose p_paddr range lies inside a RAM PT_LOAD by design: the same memory
+/// twice, so no warning. Bytes that differ are named (both segments, the first physical address
+/// that differs); reads there use the segment that starts later (see `ElfDump::find`). The
+/// bytes compared are bounded by the file's length, whatever the headers claim.
+const MAX_OVERLAP_PAIRS: u32 = 4096;
+
+fn check_overlaps(src: &MemSource, segs: &[Segment], warnings: &mut Vec<String>) {
+    let mut budget = src.len();
+    // Pairs looked at: a hostile table of 65,535 segments over one range would be 2^31 pairs.
+    let mut pairs = 0u32;
+    for (i, a) in segs.iter().enumerate() {
+        for b in segs[i + 1..].iter().take_while(|b| b.paddr < a.end()) {
+            pairs += 1;
+            if pairs > MAX_OVERLAP_PAIRS {
+                warnings.push(format!(
+                    "more than {MAX_OVERLAP_PAIRS} pairs of PT_LOADs overlap in physical address; the rest were not compared (reads use the segment that starts later)"
+                ));
+                return;
+            }
+            // Both hold file bytes for [lo, hi).
+            let lo = b.paddr;
+            let hi = (a.paddr + a.filesz).min(b.paddr + b.filesz);
+            if lo >= hi {
+                continue;
+            }
+            let len = hi - lo;
+            if len > budget {
+                warnings.push(format!(
+                    "PT_LOAD {} and PT_LOAD {} overlap in physical address ({:#x}..{:#x}); not compared (more overlapping bytes than the file holds)",
+                    a.index, b.index, lo, hi
+                ));
+                return;
+            }
+            budget -= len;
+            if let Some(pa) = first_difference(src, a.offset + (lo - a.paddr), b.offset, len) {
+                warnings.push(format!(
+                    "PT_LOAD {} (physical {:#x}..{:#x}, file offset {:#x}) and PT_LOAD {} (physical {:#x}..{:#x}, file offset {:#x}) hold different bytes for the same memory, first at physical address {:#x}; reads there use PT_LOAD {}",
+                    a.index, a.paddr, a.end(), a.offset, b.index, b.paddr, b.end(), b.offset,
+                    lo + pa, b.index
+                ));
+            }
+        }
+    }
+}
+
+/// The first offset at which `len` bytes at file offsets `x` and `y` differ; bytes past the end
+/// of the file are not compared (a truncation is reported on its own).
+fn first_difference(src: &MemSource, x: u64, y: u64, len: u64) -> Option<u64> {
+    const CHUNK: u64 = 1 << 20;
+    let mut done = 0u64;
+    while done < len {
+        let n = CHUNK.min(len - done) as usize;
+        let (Some(p), Some(q)) = (src.slice(x + done, n), src.slice(y + done, n)) else {
+            return None;
+        };
+        if p != q {
+            let k = p.iter().zip(q).position(|(a, b)| a != b).unwrap_or(0);
+            return Some(done + k as u64);
+        }
+        done += n as u64;
+    }
+    None
 }
 
 pub struct ElfDump {
@@ -171,6 +239,7 @@ impl ElfDump {
                     }
                     if memsz > 0 {
                         segs.push(Segment {
+                            index: i,
                             paddr,
                             filesz,
                             memsz,
@@ -208,11 +277,8 @@ impl ElfDump {
                 _ => {}
             }
         }
-        segs.sort_by_key(|s| s.paddr);
-        if segs.windows(2).any(|w| w[0].end() > w[1].paddr) {
-            warnings
-                .push("PT_LOAD segments overlap in physical address; the first one wins".into());
-        }
+        segs.sort_by_key(|s| (s.paddr, s.index));
+        check_overlaps(&src, &segs, &mut warnings);
         let e_flags = hdr.e_flags;
         if e_flags & ELF_DUMP_INCOMPLETE != 0 {
             warnings.push("the dump is incomplete (ELF e_flags bit 0): data past the end of the file is missing".into());
@@ -235,6 +301,11 @@ impl ElfDump {
             .and_then(|v| v.page_size().ok().flatten())
             .filter(|p| p.is_power_of_two() && (512..=65536).contains(p))
             .unwrap_or(4096)
+    }
+
+    /// PT_LOAD data past the end of the file.
+    pub fn truncation(&self) -> Option<super::Truncation> {
+        super::integrity::elf(self.name(), &self.segs, self.file_len(), self.page_size())
     }
 
     pub fn incomplete(&self) -> bool {
@@ -304,21 +375,36 @@ impl ElfDump {
         Ok(())
     }
 
+    /// Sorted, coalesced ranges, each with the state a read there meets: between every
+    /// segment's start, end of file bytes and end, the segment [`ElfDump::find`] picks, so
+    /// overlapping segments (a kernel-text PT_LOAD over RAM) count once.
     pub fn ranges(&self) -> impl Iterator<Item = PhysRange> + '_ {
-        self.segs.iter().flat_map(|s| {
-            let mid = s.paddr + s.filesz;
-            let a = (s.filesz > 0).then_some(PhysRange {
-                start: crate::addr::Pa(s.paddr),
-                end: crate::addr::Pa(mid),
-                state: PageState::Present,
-            });
-            let b = (s.memsz > s.filesz).then_some(PhysRange {
-                start: crate::addr::Pa(mid),
-                end: crate::addr::Pa(s.end()),
-                state: PageState::Excluded,
-            });
-            a.into_iter().chain(b)
-        })
+        let mut cuts: Vec<u64> = self
+            .segs
+            .iter()
+            .flat_map(|s| [s.paddr, s.paddr + s.filesz, s.end()])
+            .collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut out: Vec<PhysRange> = Vec::new();
+        for w in cuts.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let Some(seg) = self.find(a) else { continue };
+            let state = if a - seg.paddr < seg.filesz {
+                PageState::Present
+            } else {
+                PageState::Excluded
+            };
+            match out.last_mut() {
+                Some(l) if l.end.0 == a && l.state == state => l.end = crate::addr::Pa(b),
+                _ => out.push(PhysRange {
+                    start: crate::addr::Pa(a),
+                    end: crate::addr::Pa(b),
+                    state,
+                }),
+            }
+        }
+        out.into_iter()
     }
 
     pub fn file_len(&self) -> u64 {

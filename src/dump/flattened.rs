@@ -279,6 +279,26 @@ impl ByteSource for FlatSource {
         let r = self.index.get(self.first_after(off))?;
         (r.dst <= off).then(|| r.src + (off - r.dst))
     }
+    /// In a whole stream (end marker present) gaps are holes `makedumpfile -R` leaves as zeros;
+    /// in a stream cut short they are bytes that never arrived.
+    fn holds(&self, off: u64, len: u64) -> bool {
+        let Some(end) = off.checked_add(len).filter(|&e| e <= self.len) else {
+            return false;
+        };
+        if self.stats.end_marker {
+            return true;
+        }
+        let mut cur = off;
+        let mut i = self.first_after(off);
+        while cur < end {
+            match self.index.get(i) {
+                Some(r) if r.dst <= cur => cur = r.dst + r.len,
+                _ => return false,
+            }
+            i += 1;
+        }
+        true
+    }
 }
 
 #[cfg(test)]

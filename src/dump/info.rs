@@ -55,6 +55,11 @@ pub struct DumpInfo {
     pub pgtable_l5_enabled: Option<i64>,
     pub crash_time: Option<i64>,
     pub warnings: Vec<String>,
+    /// Files that end before the data their headers describe (also a warning each).
+    pub truncation: Vec<super::Truncation>,
+    /// Pages counted in the headers whose bytes are past the end of the file (not in
+    /// `pages_present`).
+    pub pages_missing: u64,
 }
 
 fn status_names(status: u32) -> Vec<String> {
@@ -92,6 +97,18 @@ fn declared(status: u32) -> Vec<String> {
 }
 
 impl DumpInfo {
+    /// Record the dump's truncation: a warning each, and the missing pages moved from present
+    /// to missing.
+    pub(crate) fn add_truncation(&mut self, t: Vec<super::Truncation>) {
+        for x in &t {
+            let n = x.missing_pages.unwrap_or(0);
+            self.pages_missing = self.pages_missing.saturating_add(n);
+            self.pages_present = self.pages_present.saturating_sub(n);
+            self.warnings.push(x.message());
+        }
+        self.truncation = t;
+    }
+
     pub(crate) fn count_ranges(&mut self, ranges: impl Iterator<Item = PhysRange>) {
         let ps = self.page_size.max(1);
         for r in ranges {

@@ -226,6 +226,9 @@ impl<S: ByteSource> KdumpFile<S> {
             .and_then(|o| o.checked_add(self.desc_base))
             .ok_or((FaultKind::Corrupt("page descriptor offset overflows"), None))?;
         let mut b = [0u8; PAGE_DESC_SIZE as usize];
+        if !self.src.holds(off, PAGE_DESC_SIZE) {
+            return Err(self.fault_missing(off));
+        }
         self.src
             .read_at(off, &mut b)
             .map_err(|_| self.fault_missing(off))?;
@@ -270,7 +273,7 @@ impl<S: ByteSource> KdumpFile<S> {
         let codec = Codec::from_flags(d.flags).map_err(|w| (FaultKind::Corrupt(w), fo(doff)))?;
         self.seen.fetch_or(codec.bit(), Ordering::Relaxed);
         let bs = self.block_size as usize;
-        if off.checked_add(size).is_none_or(|e| e > self.src.len()) {
+        if !self.src.holds(off, size) {
             return Err(self.fault_missing(off));
         }
         if codec == Codec::Raw {
@@ -306,6 +309,38 @@ impl<S: ByteSource> KdumpFile<S> {
     pub fn dumpable_count(&self) -> u64 {
         let r = |b| self.dumpable.rank(&self.src, b).unwrap_or(0);
         r(self.pfn_hi).saturating_sub(r(self.pfn_lo))
+    }
+
+    /// File offset of the page descriptor table (right after the bitmaps).
+    pub(crate) fn descriptor_table(&self) -> u64 {
+        self.desc_base
+    }
+
+    /// The block (page) size.
+    pub(crate) fn page_size(&self) -> u64 {
+        self.block_size
+    }
+
+    /// The pfn of the `idx`-th dumpable page of this file (the bit of that rank in the dumpable
+    /// bitmap), by bisection over ranks: O(log max_mapnr) rank queries.
+    pub(crate) fn pfn_of_index(&self, idx: u64) -> Option<u64> {
+        let rank = |b: u64| self.dumpable.rank(&self.src, b).ok();
+        let base = rank(self.pfn_lo)?;
+        let want = base.checked_add(idx)?;
+        // The smallest pfn p with rank(p + 1) > want.
+        let (mut lo, mut hi) = (self.pfn_lo, self.pfn_hi);
+        if rank(hi)? <= want {
+            return None;
+        }
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if rank(mid + 1)? > want {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        Some(lo)
     }
 
     /// Read up to `max` descriptors and count codecs, zero offsets (lost pages) and bad entries.
@@ -360,6 +395,12 @@ impl<S: ByteSource> KdumpFile<S> {
     pub fn rank_index_bytes(&self) -> usize {
         self.dumpable.index_bytes()
     }
+}
+
+/// Data offset and stored size of a raw page descriptor (offset 0 and negative offsets read as 0).
+pub(crate) fn desc_extent(raw: &[u8]) -> (u64, u64) {
+    let d: PageDesc = raw.pread_with(0, scroll::LE).unwrap_or_default();
+    (d.offset.max(0) as u64, d.size as u64)
 }
 
 /// Codec statistics from the descriptor table.

@@ -13,6 +13,7 @@ pub mod error;
 pub mod flattened;
 pub mod format;
 pub mod info;
+pub mod integrity;
 pub mod kdump;
 mod kdump_open;
 pub mod notes;
@@ -22,6 +23,7 @@ pub mod vmcoreinfo;
 
 pub use error::DumpError;
 pub use info::DumpInfo;
+pub use integrity::Truncation;
 
 use crate::addr::Pa;
 use crate::memory::{FaultKind, MemFault, PhysMem};
@@ -311,17 +313,19 @@ impl Dump {
     /// Everything `modcrash info` shows. Reads the bitmaps and up to
     /// [`info::DESCRIPTOR_SCAN_LIMIT`] page descriptors.
     pub fn info(&self) -> DumpInfo {
+        let mut i = self.info_of_backend();
+        i.add_truncation(self.truncation());
+        i
+    }
+
+    fn info_of_backend(&self) -> DumpInfo {
         match &self.backend {
             Backend::Elf(e) => DumpInfo::from_elf(e),
             Backend::Kdump(k) => DumpInfo::from_kdump(k, self.format()),
             Backend::Flat(k) => {
                 let mut i = DumpInfo::from_kdump(k, DumpFormat::FlattenedKdump);
-                let st = k.source().stats().clone();
-                if !st.end_marker {
-                    i.warnings
-                        .push("the flattened stream has no end marker: it was cut short".into());
-                }
-                i.flattened = Some(st);
+                // A missing end marker is reported with the truncation (`Dump::truncation`).
+                i.flattened = Some(k.source().stats().clone());
                 i
             }
             Backend::Split(s) => {
@@ -343,6 +347,37 @@ impl Dump {
                 i.warnings.extend(s.warnings.iter().cloned());
                 i
             }
+        }
+    }
+
+    /// Each file of the dump that ends before the data its headers describe (see
+    /// [`integrity`]); empty when the dump is whole. Cheap: no page is read.
+    pub fn truncation(&self) -> Vec<Truncation> {
+        match &self.backend {
+            Backend::Elf(e) => e.truncation().into_iter().collect(),
+            Backend::Kdump(k) => integrity::kdump(k).into_iter().collect(),
+            Backend::Flat(k) => {
+                let cut = integrity::kdump(k);
+                let st = k.source().stats();
+                match cut {
+                    Some(mut t) => {
+                        if !st.end_marker {
+                            t.part = "page data (the flattened stream has no end marker)";
+                        }
+                        vec![t]
+                    }
+                    None if !st.end_marker => vec![Truncation {
+                        file: k.source().name().to_string(),
+                        part: "flattened stream (no end marker)",
+                        file_len: k.source().len(),
+                        expected_len: None,
+                        missing_pages: None,
+                        first_missing_pa: None,
+                    }],
+                    None => vec![],
+                }
+            }
+            Backend::Split(s) => s.parts.iter().filter_map(integrity::kdump).collect(),
         }
     }
 
@@ -419,6 +454,16 @@ fn read_paged<'a>(
 impl PhysMem for Dump {
     fn read_phys(&self, pa: Pa, buf: &mut [u8]) -> Result<(), MemFault> {
         self.read(pa, buf)
+    }
+
+    fn known_gaps(&self) -> Vec<crate::memory::KnownGap> {
+        self.truncation()
+            .into_iter()
+            .map(|t| crate::memory::KnownGap {
+                message: t.message(),
+                pa: t.first_missing_pa.map(Pa),
+            })
+            .collect()
     }
 }
 

@@ -30,6 +30,11 @@ pub trait ByteSource: Send + Sync {
     fn file_offset(&self, off: u64) -> Option<u64> {
         Some(off)
     }
+    /// Whether the file really holds every byte of `off..off+len` (a virtual file can have
+    /// ranges it only reads as zeros: a flattened stream cut short). Plain files: within `len`.
+    fn holds(&self, off: u64, len: u64) -> bool {
+        off.checked_add(len).is_some_and(|e| e <= self.len())
+    }
 }
 
 enum Bytes {

@@ -53,4 +53,18 @@ impl fmt::Display for MemFault {
 pub trait PhysMem: Send + Sync {
     /// Fill `buf` with the bytes at `pa..pa+buf.len()`. The range may cross page boundaries.
     fn read_phys(&self, pa: Pa, buf: &mut [u8]) -> Result<(), MemFault>;
+
+    /// What the source knows to be missing without reading a page (a dump file that ends before
+    /// the data its headers describe), one entry each. Default: nothing known.
+    fn known_gaps(&self) -> Vec<KnownGap> {
+        Vec::new()
+    }
+}
+
+/// Memory a source knows is missing: what and from where, for people, and the lowest physical
+/// address concerned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnownGap {
+    pub message: String,
+    pub pa: Option<Pa>,
 }

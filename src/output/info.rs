@@ -54,6 +54,13 @@ fn write_info(f: &mut String, i: &DumpInfo) -> fmt::Result {
     )?;
     writeln!(f, "pages present:      {}", i.pages_present)?;
     writeln!(f, "pages excluded:     {}", i.pages_excluded)?;
+    if i.pages_missing > 0 || !i.truncation.is_empty() {
+        writeln!(
+            f,
+            "pages missing:      {} (past the end of the file)",
+            i.pages_missing
+        )?;
+    }
     if i.pages_lost > 0 {
         writeln!(f, "pages lost:         {} (never written)", i.pages_lost)?;
     }

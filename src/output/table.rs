@@ -2,6 +2,7 @@
 
 use crate::analysis::{
     ModStats, ModtrackReport, ModuleState, Report, Tracked, UnloadTracking, UnloadedTainted,
+    WarningKind,
 };
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
 use std::fmt::Write;
@@ -30,8 +31,13 @@ fn bytes(n: u64) -> String {
 }
 
 pub fn render(r: &Report) -> String {
-    // What broke and the suspects first: the question the report is opened for.
-    let mut out = super::triage::render(&r.triage, &r.log.note());
+    // A damaged dump file above all (every answer below may be partial), then what broke and
+    // the suspects: the question the report is opened for.
+    let mut out = String::new();
+    for w in r.warnings.iter().filter(|w| w.kind == WarningKind::Dump) {
+        let _ = writeln!(out, "DUMP DAMAGED: {}\n", w.message);
+    }
+    out += &super::triage::render(&r.triage, &r.log.note());
     out.push('\n');
     let id = &r.identity;
     let _ = writeln!(
