@@ -162,3 +162,34 @@ fn garbage_inputs() {
         }
     }
 }
+
+/// A flattened stream can describe a file far bigger than itself: records at any offset, gaps
+/// read as zeros. One whose header claims 2^32 pages and 1 GiB of bitmaps it has no records for
+/// (a 12 KB file describing 2 GiB) is refused at open, in no time, instead of every bitmap walk
+/// (the truncation check, ranges, info) following the claim.
+#[test]
+fn a_flattened_stream_cannot_claim_bitmaps_it_lacks() {
+    let plain = synth::kdump(&small_spec(Compression::Zlib));
+    let bs = u32_at(&plain, 428);
+    let mut head = plain[..2 * bs].to_vec();
+    head[436..440].copy_from_slice(&(1u32 << 18).to_le_bytes()); // bitmap_blocks: 1 GiB
+    head[440..444].copy_from_slice(&u32::MAX.to_le_bytes()); // max_mapnr
+    if u32_at(&head, 8) >= 6 {
+        head[bs + 96..bs + 104].copy_from_slice(&(u32::MAX as u64).to_le_bytes());
+    }
+    let mut f = vec![0u8; 4096];
+    f[..12].copy_from_slice(b"makedumpfile");
+    f[16..24].copy_from_slice(&1i64.to_be_bytes());
+    f[24..32].copy_from_slice(&1i64.to_be_bytes());
+    for (dst, data) in [(0i64, &head[..]), (2i64 << 30, &[0u8; 16][..])] {
+        f.extend_from_slice(&dst.to_be_bytes());
+        f.extend_from_slice(&(data.len() as i64).to_be_bytes());
+        f.extend_from_slice(data);
+    }
+    f.extend_from_slice(&(-1i64).to_be_bytes());
+    f.extend_from_slice(&(-1i64).to_be_bytes());
+    let t = Instant::now();
+    let e = Dump::from_bytes("claims.flat", f).expect_err("bitmaps without records");
+    assert!(e.to_string().contains("page bitmaps"), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+}

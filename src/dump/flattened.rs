@@ -282,12 +282,15 @@ impl ByteSource for FlatSource {
     /// In a whole stream (end marker present) gaps are holes `makedumpfile -R` leaves as zeros;
     /// in a stream cut short they are bytes that never arrived.
     fn holds(&self, off: u64, len: u64) -> bool {
+        if self.stats.end_marker {
+            return off.checked_add(len).is_some_and(|e| e <= self.len);
+        }
+        self.recorded(off, len)
+    }
+    fn recorded(&self, off: u64, len: u64) -> bool {
         let Some(end) = off.checked_add(len).filter(|&e| e <= self.len) else {
             return false;
         };
-        if self.stats.end_marker {
-            return true;
-        }
         let mut cur = off;
         let mut i = self.first_after(off);
         while cur < end {

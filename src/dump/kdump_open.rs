@@ -151,6 +151,17 @@ pub(super) fn bitmaps<S: ByteSource>(
             src.len(),
         ));
     }
+    // Every writer writes the bitmaps whole. A flattened stream can describe a file far bigger
+    // than itself (records at any offset, gaps read as zeros): bitmaps in a gap would make every
+    // walk over them follow the header's claim instead of the file's bytes.
+    if !src.recorded(off, len) {
+        return Err(DumpError::corrupt(
+            name,
+            off,
+            format!("page bitmaps at {off:#x}..{end:#x} that are not all in the file (a flattened stream without the records for them)"),
+            "bitmaps written in full",
+        ));
+    }
     let at = |off| Bitmap {
         off,
         nbits: max_mapnr,

@@ -35,6 +35,11 @@ pub trait ByteSource: Send + Sync {
     fn holds(&self, off: u64, len: u64) -> bool {
         off.checked_add(len).is_some_and(|e| e <= self.len())
     }
+    /// Whether every byte of `off..off+len` was written to the file (a flattened stream's gaps
+    /// were not, whatever its end marker says). Plain files: within `len`.
+    fn recorded(&self, off: u64, len: u64) -> bool {
+        self.holds(off, len)
+    }
 }
 
 enum Bytes {
