@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run-tests.sh: the project's test command. Installs what it needs (as root), builds the real-dump
-# test bed into the cache (warm: seconds; cold: see README), runs every test, and fails if any
-# real-dump test ran no case.
+# test bed into the cache (warm: seconds; cold: see README), runs every test, fails if any
+# real-dump test ran no case, then runs every fuzz target for a short fixed time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . testdata/lib.sh
@@ -28,4 +28,6 @@ total=$(awk '{s+=$2} END{print s+0}' "$MODCRASH_CASE_LOG")
 echo "real-dump cases run in total: $total"
 [ "$total" -gt 0 ] || fail=1
 rm -f "$MODCRASH_CASE_LOG" "$MODCRASH_CASE_LOG.out"
+log "fuzz targets, ${FUZZ_SECONDS:-20} s each (testdata/fuzz-smoke.sh)"
+bash testdata/fuzz-smoke.sh || fail=1
 exit $fail
