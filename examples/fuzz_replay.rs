@@ -39,7 +39,7 @@ fn main() {
         exercise::fuzz_one(magic, &data);
         times.push((t.elapsed(), data.len(), e.path()));
     }
-    times.sort_by(|a, b| b.0.cmp(&a.0));
+    times.sort_by_key(|t| std::cmp::Reverse(t.0));
     let total: std::time::Duration = times.iter().map(|t| t.0).sum();
     println!("{} inputs, {:?} in all", times.len(), total);
     for (t, len, p) in times.iter().take(n) {

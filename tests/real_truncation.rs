@@ -2,7 +2,8 @@
 //! front (`Dump::truncation`, `modcrash info`, the report's first line, exit 1) even when the
 //! report needed none of the missing pages. The oracle is the uncut dump: every page it holds is
 //! read from the cut copy, which must give the same bytes or a Truncated fault, and the first
-//! faulting page and the number of them must be what the truncation says.
+//! faulting page and the number of them must be what the truncation says. Cut just before its
+//! end, the dump still gives the guest's own `/proc/modules`, with the truncation named (exit 1).
 
 mod common;
 
@@ -137,14 +138,26 @@ fn a_cut_dump_says_so_up_front() {
             if check(&f, &file, &dir, d.size * 6 / 10, &format!("{what} at 60 %")) == 3 {
                 no_kernel += 1;
             }
-            let code = check(
-                &f,
-                &file,
-                &dir,
-                d.size - 3 * 4096 - 100,
-                &format!("{what} at the end"),
-            );
+            let end = d.size - 3 * 4096 - 100;
+            let code = check(&f, &file, &dir, end, &format!("{what} at the end"));
             assert_eq!(code, 1, "{what}: the report of a dump cut at its very end");
+            // The module list is still the guest's when its pages survived the cut.
+            let cut = cut_copy(&file, end, &dir);
+            let vmlinux = f.vmlinux();
+            let args = [
+                cut.as_os_str(),
+                vmlinux.as_os_str(),
+                "--kernel-text".as_ref(),
+            ];
+            let (code, text, err) = modcrash(&[args[0], args[1], args[2], "proc-modules".as_ref()]);
+            assert_eq!(code, 1, "{what}: {err}");
+            assert!(err.contains("the file is truncated"), "{what}: {err}");
+            assert_eq!(
+                text,
+                f.expected("proc_modules").unwrap(),
+                "{what}: /proc/modules"
+            );
+            std::fs::remove_file(&cut).unwrap();
             n += 1;
         }
     }
