@@ -3,20 +3,7 @@
 
 mod common;
 
-use common::{fixtures, record_cases};
-use std::process::Command;
-
-fn modcrash(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_modcrash"))
-        .args(args)
-        .output()
-        .expect("run modcrash");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::{fixtures, modcrash_text as modcrash, record_cases};
 
 #[test]
 fn help_snapshot() {

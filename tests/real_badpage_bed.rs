@@ -11,23 +11,7 @@
 
 mod common;
 
-use common::{fixtures, record_cases, Fixture};
-
-fn has_word(f: &Fixture, word: &str) -> bool {
-    f.manifest.cmdline.split(' ').any(|w| w == word)
-}
-
-/// A dmesg line without its `[    5.123456] ` timestamp.
-fn text(line: &str) -> &str {
-    match line.strip_prefix('[').and_then(|l| l.split_once("] ")) {
-        Some((_, t)) => t,
-        None => line,
-    }
-}
-
-fn hex(s: &str) -> Option<u64> {
-    u64::from_str_radix(s.trim_start_matches("0x"), 16).ok()
-}
+use common::{dmesg_text as text, fixtures, hex, record_cases};
 
 /// The module's own line: (pfn, defect).
 fn oracle_line(t: &str) -> Option<(u64, &str)> {
@@ -42,7 +26,7 @@ fn every_bad_page_the_module_freed_has_the_kernels_report() {
     let mut cases = 0;
     for f in fixtures()
         .into_iter()
-        .filter(|f| has_word(f, "modcrash.badpage"))
+        .filter(|f| f.boot_word("modcrash.badpage"))
     {
         let log = f
             .expected("dmesg")
@@ -138,7 +122,7 @@ fn the_flooded_log_wrapped_and_the_others_did_not() {
         };
         let first = log.lines().next().map(text).unwrap_or_default();
         let banner = first.starts_with("Linux version ");
-        if has_word(&f, "modcrash.logflood") {
+        if f.boot_word("modcrash.logflood") {
             assert!(!banner, "{}: the ring did not wrap: {first:?}", f.name());
             assert!(
                 log.lines()
@@ -159,7 +143,7 @@ fn the_panic_scenario_ends_with_the_panic() {
     let mut cases = 0;
     for f in fixtures()
         .into_iter()
-        .filter(|f| has_word(f, "modcrash.panic"))
+        .filter(|f| f.boot_word("modcrash.panic"))
     {
         let panic_log = f
             .expected("panic")

@@ -10,18 +10,12 @@
 
 mod common;
 
+use common::dmesg_text as text;
+
 use modcrash::analysis::events::{
     dmesg_records, parse, Event, EventKind, LinkedModule, ModulesLinkedIn, UnloadedSource,
     UnloadedTaintedLine,
 };
-
-/// The text of a dmesg line after `[    1.234567] `.
-fn text(l: &str) -> &str {
-    match l.split_once("] ") {
-        Some((ts, t)) if ts.starts_with('[') => t,
-        _ => l,
-    }
-}
 
 /// `...: XXXX [#N]...`: N, for a die line.
 fn die_count(t: &str) -> Option<u32> {

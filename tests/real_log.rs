@@ -4,14 +4,13 @@
 
 mod common;
 
-use common::{cases, fixtures, record_cases, Fixture};
+use common::{cases, fixtures, modcrash, record_cases, Fixture};
 use modcrash::analysis::log::{read_log, Log};
 use modcrash::dump::Dump;
 use modcrash::output::dmesg;
 use modcrash::symbols::Vmlinux;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::Command;
 
 /// Lines of `expected` must be the first lines of `got`. Returns the number compared.
 fn assert_prefix(got: &[u8], expected: &[u8], what: &str) -> usize {
@@ -150,18 +149,6 @@ fn log_equals_the_guests_dmesg_on_every_dump_with_and_without_vmlinux() {
         "the test bed has a scenario whose log wrapped (deb61-badpage-logwrap)"
     );
     record_cases("real_log", n_cases);
-}
-
-fn modcrash(args: &[&std::ffi::OsStr]) -> (i32, Vec<u8>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_modcrash"))
-        .args(args)
-        .output()
-        .expect("run modcrash");
-    (
-        out.status.code().unwrap_or(-1),
-        out.stdout,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

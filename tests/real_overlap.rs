@@ -7,8 +7,7 @@
 
 mod common;
 
-use common::{fixtures, record_cases};
-use std::process::Command;
+use common::{fixtures, modcrash_text, record_cases};
 
 const SCENARIOS: [&str; 3] = ["deb61-kaslr", "deb612-kaslr", "upstream-kaslr"];
 /// Bytes of the alias segment (Debian's kernel text and data are about this size).
@@ -59,14 +58,10 @@ fn with_alias(orig: &[u8], flip: Option<u64>) -> (Vec<u8>, u64, u64, u64) {
     (out, paddr, ram, phnum)
 }
 
+/// Exit code and stdout followed by stderr.
 fn run(args: &[&std::ffi::OsStr]) -> (i32, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_modcrash"))
-        .args(args)
-        .output()
-        .unwrap();
-    let mut text = String::from_utf8_lossy(&o.stdout).into_owned();
-    text += &String::from_utf8_lossy(&o.stderr);
-    (o.status.code().unwrap_or(-1), text)
+    let (code, out, err) = modcrash_text(args);
+    (code, out + &err)
 }
 
 #[test]

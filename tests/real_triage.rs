@@ -8,29 +8,8 @@
 
 mod common;
 
-use common::{cases, record_cases, Fixture};
+use common::{cases, dmesg_text as text, hex, modcrash, record_cases};
 use serde_json::Value;
-use std::process::Command;
-
-fn modcrash(args: &[&std::ffi::OsStr]) -> (i32, Vec<u8>) {
-    let out = Command::new(env!("CARGO_BIN_EXE_modcrash"))
-        .args(args)
-        .output()
-        .expect("run modcrash");
-    (out.status.code().unwrap_or(-1), out.stdout)
-}
-
-/// A dmesg line without its `[    5.123456] ` timestamp.
-fn text(line: &str) -> &str {
-    match line.strip_prefix('[').and_then(|l| l.split_once("] ")) {
-        Some((_, t)) => t,
-        None => line,
-    }
-}
-
-fn hex(s: &str) -> Option<u64> {
-    u64::from_str_radix(s.trim_start_matches("0x"), 16).ok()
-}
 
 /// The test module's own lines in the guest's dmesg: (pfn, the reason the kernel will give).
 fn module_lines(dmesg: &str) -> Vec<(u64, &'static str)> {
@@ -50,10 +29,6 @@ fn module_lines(dmesg: &str) -> Vec<(u64, &'static str)> {
         .collect()
 }
 
-fn has_word(f: &Fixture, word: &str) -> bool {
-    f.manifest.cmdline.split(' ').any(|w| w == word)
-}
-
 #[test]
 fn bad_page_events_and_suspects_equal_the_guests_log() {
     let mut n = 0;
@@ -63,7 +38,8 @@ fn bad_page_events_and_suspects_equal_the_guests_log() {
         let what = format!("{} {}", f.name(), d.variant);
         let vmcore = f.dump(&d);
         let vmlinux = f.vmlinux();
-        let (code, json) = modcrash(&[vmcore.as_os_str(), vmlinux.as_os_str(), "--json".as_ref()]);
+        let (code, json, _) =
+            modcrash(&[vmcore.as_os_str(), vmlinux.as_os_str(), "--json".as_ref()]);
         assert!(code == 0 || code == 1, "{what}: exit {code}");
         let r: Value = serde_json::from_slice(&json).expect("JSON report");
         let dmesg = f.expected("dmesg").expect("every scenario captures dmesg");
@@ -80,7 +56,7 @@ fn bad_page_events_and_suspects_equal_the_guests_log() {
         assert_eq!(r["log"]["error"], Value::Null, "{what}");
 
         let want = module_lines(&dmesg);
-        if has_word(&f, "modcrash.badpage") {
+        if f.boot_word("modcrash.badpage") {
             assert_eq!(want.len(), 2, "{what}: both defects in the guest's log");
         }
         let got: Vec<(u64, &str)> = bad
@@ -193,7 +169,7 @@ fn bad_page_events_and_suspects_equal_the_guests_log() {
         }
 
         // The panic the console showed (captured after the guest's dmesg).
-        if has_word(&f, "modcrash.panic") {
+        if f.boot_word("modcrash.panic") {
             let console = f.expected("panic").expect("expected/panic");
             let msg = console
                 .lines()
@@ -225,14 +201,14 @@ fn kernel_text_dmesg_is_the_log() {
         };
         let vmcore = f.dump(d);
         let vmlinux = f.vmlinux();
-        let (code, text) = modcrash(&[
+        let (code, text, _) = modcrash(&[
             vmcore.as_os_str(),
             vmlinux.as_os_str(),
             "--kernel-text".as_ref(),
             "dmesg".as_ref(),
         ]);
         assert!(code == 0 || code == 1, "{}: exit {code}", f.name());
-        let (_, log) = modcrash(&["log".as_ref(), vmcore.as_os_str(), vmlinux.as_os_str()]);
+        let (_, log, _) = modcrash(&["log".as_ref(), vmcore.as_os_str(), vmlinux.as_os_str()]);
         assert_eq!(text, log, "{}", f.name());
         let guest = f.expected("dmesg").unwrap();
         assert!(

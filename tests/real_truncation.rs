@@ -7,12 +7,11 @@
 
 mod common;
 
-use common::{fixtures, record_cases, Fixture};
+use common::{fixtures, modcrash_text as modcrash, record_cases, Fixture};
 use modcrash::addr::Pa;
 use modcrash::dump::{Dump, PageState};
 use modcrash::memory::{FaultKind, PhysMem};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The variants cut in every scenario (small files), and the big QEMU ELF in one.
 const VARIANTS: [&str; 4] = ["md-c-d31", "md-c-d31-flat", "md-E-d31", "qemu-kdump-zlib"];
@@ -51,24 +50,11 @@ fn missing_pages(full: &Dump, cut: &Dump, what: &str) -> (Option<u64>, u64) {
     (first, n)
 }
 
-/// Exit code, stdout, stderr.
-fn modcrash(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_modcrash"))
-        .args(args)
-        .output()
-        .expect("run modcrash");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn check(f: &Fixture, file: &Path, dir: &Path, len: u64, what: &str) -> i32 {
-    let cut_path = cut_copy(file, len, dir);
+/// Checks the cut copy `cut_path` of `file` (which it leaves in place); returns the report's exit.
+fn check(f: &Fixture, file: &Path, cut_path: &Path, what: &str) -> i32 {
     let full = Dump::open(file).unwrap();
     assert!(full.truncation().is_empty(), "{what}: the whole file");
-    let cut = Dump::open(&cut_path).unwrap_or_else(|e| panic!("{what}: cut copy: {e}"));
+    let cut = Dump::open(cut_path).unwrap_or_else(|e| panic!("{what}: cut copy: {e}"));
     let t = cut.truncation();
     assert_eq!(t.len(), 1, "{what}: {t:#?}");
     let (first, n) = missing_pages(&full, &cut, what);
@@ -116,7 +102,6 @@ fn check(f: &Fixture, file: &Path, dir: &Path, len: u64, what: &str) -> i32 {
         }
         c => panic!("{what}: report exit {c}: {err}"),
     }
-    std::fs::remove_file(&cut_path).unwrap();
     code
 }
 
@@ -135,14 +120,14 @@ fn a_cut_dump_says_so_up_front() {
             let what = format!("{} {}", f.name(), d.variant);
             // At 60 %, and a few pages short of the end (the highest pages only: the report
             // itself is whole, and must still say the file is not).
-            if check(&f, &file, &dir, d.size * 6 / 10, &format!("{what} at 60 %")) == 3 {
+            let cut = cut_copy(&file, d.size * 6 / 10, &dir);
+            if check(&f, &file, &cut, &format!("{what} at 60 %")) == 3 {
                 no_kernel += 1;
             }
-            let end = d.size - 3 * 4096 - 100;
-            let code = check(&f, &file, &dir, end, &format!("{what} at the end"));
+            let cut = cut_copy(&file, d.size - 3 * 4096 - 100, &dir);
+            let code = check(&f, &file, &cut, &format!("{what} at the end"));
             assert_eq!(code, 1, "{what}: the report of a dump cut at its very end");
             // The module list is still the guest's when its pages survived the cut.
-            let cut = cut_copy(&file, end, &dir);
             let vmlinux = f.vmlinux();
             let args = [
                 cut.as_os_str(),

@@ -104,7 +104,7 @@ pub(crate) fn kdump<S: ByteSource>(k: &KdumpFile<S>) -> Option<Truncation> {
         file_len,
         expected_len,
         missing_pages: Some(missing),
-        first_missing_pa: k.pfn_of_index(first_idx).map(|pfn| pfn * k.page_size()),
+        first_missing_pa: k.pfn_of_index(first_idx).map(|pfn| pfn * k.block_size),
     };
     let table_end = table.saturating_add(n.saturating_mul(PAGE_DESC_SIZE));
     if table_end > file_len {

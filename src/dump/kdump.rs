@@ -316,11 +316,6 @@ impl<S: ByteSource> KdumpFile<S> {
         self.desc_base
     }
 
-    /// The block (page) size.
-    pub(crate) fn page_size(&self) -> u64 {
-        self.block_size
-    }
-
     /// The pfn of the `idx`-th dumpable page of this file (the bit of that rank in the dumpable
     /// bitmap), by bisection over ranks: O(log max_mapnr) rank queries.
     pub(crate) fn pfn_of_index(&self, idx: u64) -> Option<u64> {

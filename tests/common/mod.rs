@@ -10,6 +10,38 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// The real binary on `args`: exit code, stdout as bytes, stderr as text.
+pub fn modcrash(args: &[&std::ffi::OsStr]) -> (i32, Vec<u8>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_modcrash"))
+        .args(args)
+        .output()
+        .expect("run modcrash");
+    (
+        out.status.code().unwrap_or(-1),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// [`modcrash`] with stdout as text too.
+pub fn modcrash_text(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
+    let (code, out, err) = modcrash(args);
+    (code, String::from_utf8_lossy(&out).into_owned(), err)
+}
+
+/// A guest dmesg line without its `[    5.123456] ` timestamp.
+pub fn dmesg_text(line: &str) -> &str {
+    match line.strip_prefix('[').and_then(|l| l.split_once("] ")) {
+        Some((_, t)) => t,
+        None => line,
+    }
+}
+
+/// A hex number as the kernel prints it, with or without `0x`.
+pub fn hex(s: &str) -> Option<u64> {
+    u64::from_str_radix(s.trim_start_matches("0x"), 16).ok()
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct DumpEntry {
     pub file: String,
@@ -56,6 +88,10 @@ impl Fixture {
             std::fs::read_to_string(self.dir.join(rel))
                 .unwrap_or_else(|e| panic!("{}: {e}", self.dir.join(rel).display())),
         )
+    }
+    /// Whether the guest's kernel command line has `word` (the test bed's switches, `modcrash.*`).
+    pub fn boot_word(&self, word: &str) -> bool {
+        self.manifest.cmdline.split(' ').any(|w| w == word)
     }
     /// Whether the guest ran tracker/'s modtrack (its debugfs files were captured).
     pub fn has_modtrack(&self) -> bool {
