@@ -278,7 +278,6 @@ impl ElfDump {
             }
         }
         segs.sort_by_key(|s| (s.paddr, s.index));
-        check_overlaps(&src, &segs, &mut warnings);
         let e_flags = hdr.e_flags;
         if e_flags & ELF_DUMP_INCOMPLETE != 0 {
             warnings.push("the dump is incomplete (ELF e_flags bit 0): data past the end of the file is missing".into());
@@ -301,6 +300,14 @@ impl ElfDump {
             .and_then(|v| v.page_size().ok().flatten())
             .filter(|p| p.is_power_of_two() && (512..=65536).contains(p))
             .unwrap_or(4096)
+    }
+
+    /// Overlapping PT_LOADs that disagree (see `check_overlaps`). Compares bytes, so it runs for
+    /// `info`, not at every open.
+    pub fn overlap_warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        check_overlaps(&self.src, &self.segs, &mut w);
+        w
     }
 
     /// PT_LOAD data past the end of the file.

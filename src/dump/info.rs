@@ -156,7 +156,7 @@ impl DumpInfo {
             elf_machine: Some(e.e_machine),
             max_pfn: 0,
             notes: Some(e.notes.clone()),
-            warnings: e.warnings.clone(),
+            warnings: [e.warnings.clone(), e.overlap_warnings()].concat(),
             ..Default::default()
         };
         i.max_pfn = e
