@@ -25,8 +25,14 @@ struct Cli {
     command: Option<Cmd>,
     /// The crash dump: ELF (QEMU, /proc/vmcore, makedumpfile -E) or kdump-compressed (plain or flattened).
     vmcore: Option<PathBuf>,
-    /// The matching vmlinux with debug info (e.g. from Debian's linux-image-*-dbg).
+    /// The matching vmlinux with debug info (e.g. from Debian's linux-image-*-dbg). Without it,
+    /// one is looked for by the dump's build-id (--debug-dir, MODCRASH_DEBUG_PATH,
+    /// /usr/lib/debug, /boot), else the dump's own kallsyms and BTF are used.
     vmlinux: Option<PathBuf>,
+    /// A directory to look for the vmlinux in by build-id (.build-id/xx/yyyy.debug,
+    /// boot/vmlinux-RELEASE, vmlinux-RELEASE); repeatable, searched before the system's.
+    #[arg(long, value_name = "DIR", global = true)]
+    debug_dir: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
@@ -67,20 +73,21 @@ enum Cmd {
     /// Translate a kernel virtual address and show how (direct map, kernel image, or the page walk).
     Vtop {
         vmcore: PathBuf,
-        vmlinux: PathBuf,
-        /// Virtual address, hex (0x optional).
-        address: String,
+        /// `[VMLINUX] ADDRESS`: the vmlinux is optional (as for the report); the address is
+        /// hex (0x optional).
+        #[arg(value_name = "[VMLINUX] ADDRESS", num_args = 1..=2, required = true)]
+        args: Vec<String>,
         #[arg(long)]
         force: bool,
     },
     /// Show the struct page of a page frame, decoded as the kernel's dump_page() prints it.
     Page {
         vmcore: PathBuf,
-        vmlinux: PathBuf,
-        /// A pfn (hex, as the kernel prints pfns; `0x` and a `pfn:` prefix optional), a struct
+        /// `[VMLINUX] TARGET`: the vmlinux is optional (as for the report). TARGET is a pfn (hex, as the kernel prints pfns; `0x` and a `pfn:` prefix optional), a struct
         /// page address, or a kernel virtual address (direct map, kernel image, vmalloc).
         /// Values from 0x8000000000000000 up are addresses, smaller ones pfns.
-        target: String,
+        #[arg(value_name = "[VMLINUX] TARGET", num_args = 1..=2, required = true)]
+        args: Vec<String>,
         #[arg(long)]
         json: bool,
         #[arg(long)]
@@ -130,26 +137,34 @@ fn main() -> ExitCode {
         }) => return log(vmcore, vmlinux.as_deref(), *raw, *json),
         Some(Cmd::Vtop {
             vmcore,
-            vmlinux,
-            address,
+            args,
             force,
-        }) => return vtop(vmcore, vmlinux, address, *force),
+        }) => {
+            let (vmlinux, address) = split_optional_vmlinux(args);
+            let src = Source::new(vmcore, vmlinux, &cli.debug_dir);
+            return vtop(&src, address, *force);
+        }
         Some(Cmd::Page {
             vmcore,
-            vmlinux,
-            target,
+            args,
             json,
             force,
-        }) => return page(vmcore, vmlinux, target, *json, *force),
+        }) => {
+            let (vmlinux, target) = split_optional_vmlinux(args);
+            let src = Source::new(vmcore, vmlinux, &cli.debug_dir);
+            return page(&src, target, *json, *force);
+        }
         None => {}
     }
-    let (Some(vmcore), Some(vmlinux)) = (&cli.vmcore, &cli.vmlinux) else {
-        eprintln!("modcrash: usage: modcrash VMCORE VMLINUX (or modcrash info VMCORE); see --help");
+    let Some(vmcore) = &cli.vmcore else {
+        eprintln!(
+            "modcrash: usage: modcrash VMCORE [VMLINUX] (or modcrash info VMCORE); see --help"
+        );
         return ExitCode::from(EXIT_USAGE);
     };
+    let src = Source::new(vmcore, cli.vmlinux.clone(), &cli.debug_dir);
     let target = match open_target(
-        vmcore,
-        vmlinux,
+        &src,
         TargetOptions {
             force: cli.force,
             zero_excluded: cli.zero_excluded,
@@ -162,7 +177,7 @@ fn main() -> ExitCode {
         Ok(k) => k,
         Err(e) => return fail_on(&target, &e),
     };
-    let report = analysis::report_with(&kernel, Some(&target.vmlinux));
+    let report = analysis::report_with(&kernel, target.vmlinux());
     let text: Vec<u8> = match (cli.kernel_text, cli.json || cli.format == Format::Json) {
         (Some(which), _) => match kernel_file(&report, which) {
             Ok(t) => t,
@@ -320,12 +335,12 @@ fn log(
     }
 }
 
-fn vtop(vmcore: &PathBuf, vmlinux: &PathBuf, address: &str, force: bool) -> ExitCode {
+fn vtop(src: &Source, address: &str, force: bool) -> ExitCode {
     let Ok(va) = u64::from_str_radix(address.trim_start_matches("0x"), 16) else {
         eprintln!("modcrash: vtop: {address:?} is not a hex address");
         return ExitCode::from(EXIT_USAGE);
     };
-    with_kernel(vmcore, vmlinux, force, |k| {
+    with_kernel(src, force, |k| {
         match output::vtop::render(k, modcrash::addr::Va(va)) {
             Ok(text) => {
                 print!("{text}");
@@ -339,7 +354,7 @@ fn vtop(vmcore: &PathBuf, vmlinux: &PathBuf, address: &str, force: bool) -> Exit
     })
 }
 
-fn page(vmcore: &PathBuf, vmlinux: &PathBuf, target: &str, json: bool, force: bool) -> ExitCode {
+fn page(src: &Source, target: &str, json: bool, force: bool) -> ExitCode {
     let t = target.trim();
     let t = t.strip_prefix("pfn:").unwrap_or(t);
     let t = t.strip_prefix("0x").unwrap_or(t);
@@ -347,7 +362,7 @@ fn page(vmcore: &PathBuf, vmlinux: &PathBuf, target: &str, json: bool, force: bo
         eprintln!("modcrash: page: {target:?} is not a hex pfn or address");
         return ExitCode::from(EXIT_USAGE);
     };
-    with_kernel(vmcore, vmlinux, force, |k| page_of(k, input, json))
+    with_kernel(src, force, |k| page_of(k, input, json))
 }
 
 /// The `page` subcommand on an open kernel.
@@ -388,28 +403,59 @@ fn page_of(k: &Kernel, input: u64, json: bool) -> ExitCode {
     }
 }
 
-/// Open a dump and its vmlinux; on failure the error is printed and the exit code returned.
-fn open_target(
-    vmcore: &PathBuf,
-    vmlinux: &PathBuf,
-    opts: TargetOptions,
-) -> Result<Target, ExitCode> {
-    Target::open(vmcore, vmlinux, opts).map_err(|e| fail(&e))
+/// The dump and, if given, its vmlinux; else where to look for one.
+struct Source {
+    vmcore: PathBuf,
+    vmlinux: Option<PathBuf>,
+    debug_dirs: Vec<PathBuf>,
+}
+
+impl Source {
+    fn new(vmcore: &std::path::Path, vmlinux: Option<PathBuf>, dirs: &[PathBuf]) -> Source {
+        Source {
+            vmcore: vmcore.to_path_buf(),
+            vmlinux,
+            debug_dirs: dirs.to_vec(),
+        }
+    }
+}
+
+/// `[VMLINUX] ARG` of the subcommands: one value is ARG alone.
+fn split_optional_vmlinux(args: &[String]) -> (Option<PathBuf>, &str) {
+    match args {
+        [vmlinux, arg] => (Some(PathBuf::from(vmlinux)), arg.as_str()),
+        [arg] => (None, arg.as_str()),
+        _ => (None, ""),
+    }
+}
+
+/// Open a dump and what describes its kernel (the vmlinux given, one found by build-id, or
+/// the dump's own kallsyms and BTF); notes on how it was found go to stderr; on failure the
+/// error is printed and the exit code returned.
+fn open_target(src: &Source, opts: TargetOptions) -> Result<Target, ExitCode> {
+    let t = match &src.vmlinux {
+        Some(vm) => Target::open(&src.vmcore, vm, opts),
+        None => Target::open_auto(
+            &src.vmcore,
+            &modcrash::kernel::open::DebugSearch::from_env(src.debug_dirs.clone()),
+            opts,
+        ),
+    }
+    .map_err(|e| fail(&e))?;
+    for n in &t.notes {
+        eprintln!("modcrash: note: {n}");
+    }
+    Ok(t)
 }
 
 /// Open the target with only `--force` from the options and run `f` on its kernel (the
 /// subcommands that read one object); a failure to open is printed and its exit code returned.
-fn with_kernel(
-    vmcore: &PathBuf,
-    vmlinux: &PathBuf,
-    force: bool,
-    f: impl FnOnce(&Kernel) -> ExitCode,
-) -> ExitCode {
+fn with_kernel(src: &Source, force: bool, f: impl FnOnce(&Kernel) -> ExitCode) -> ExitCode {
     let opts = TargetOptions {
         force,
         ..Default::default()
     };
-    let target = match open_target(vmcore, vmlinux, opts) {
+    let target = match open_target(src, opts) {
         Ok(t) => t,
         Err(code) => return code,
     };

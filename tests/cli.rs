@@ -14,7 +14,10 @@ fn help_snapshot() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let (code, _, err) = modcrash(&["only-one-arg".as_ref()]);
+    // No dump at all (a dump alone is a valid call: the vmlinux is found or not needed).
+    let (code, _, err) = modcrash(&[]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = modcrash(&["vtop".as_ref()]);
     assert_eq!(code, 2, "{err}");
     let (code, _, _) = modcrash(&["--no-such-flag".as_ref()]);
     assert_eq!(code, 2);

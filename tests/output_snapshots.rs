@@ -54,7 +54,7 @@ fn base_report() -> Report {
         srcversion: None,
     };
     Report {
-        schema_version: 2,
+        schema_version: modcrash::analysis::report::SCHEMA_VERSION,
         identity: Identity {
             release: Some("6.12.117".into()),
             build_id: Some("0123456789abcdef0123456789abcdef01234567".into()),
@@ -62,6 +62,9 @@ fn base_report() -> Report {
             paging_levels: 5,
             page_offset_base: Some(0xff11000000000000),
             crash_time: Some(1764201600),
+            symbols_from: "vmlinux".into(),
+            types_from: "dwarf".into(),
+            debug_source: "vmlinux /usr/lib/debug/boot/vmlinux-6.12.117".into(),
         },
         taint: Some(KernelTaint {
             mask: 0x1401 | (1 << 28),

@@ -18,5 +18,8 @@ pub fn identity(k: &Kernel<'_>) -> Identity {
         paging_levels: k.arch().levels(),
         page_offset_base: k.arch().direct_map_base(),
         crash_time: vi.crash_time().ok().flatten(),
+        symbols_from: k.symbols().kind().to_string(),
+        types_from: k.types().kind().to_string(),
+        debug_source: k.symbols().describe(),
     }
 }

@@ -35,6 +35,12 @@ pub struct Identity {
     pub page_offset_base: Option<u64>,
     /// CRASHTIME from VMCOREINFO (seconds since the epoch), absent for a dump of a live guest.
     pub crash_time: Option<i64>,
+    /// Where symbols came from: "vmlinux" (its ELF symbol table) or "kallsyms" (the dump's).
+    pub symbols_from: String,
+    /// Where types came from: "dwarf" (the vmlinux's debug info) or "btf" (the dump's).
+    pub types_from: String,
+    /// The symbol source named: the vmlinux's path, or the dump's tables and their addresses.
+    pub debug_source: String,
 }
 
 /// A taint bit that is set.

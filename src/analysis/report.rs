@@ -8,8 +8,9 @@ use super::{modtrack, modules, taint, tracking};
 use crate::kernel::Kernel;
 use crate::symbols::Vmlinux;
 
+/// 3: identity names its symbol and type sources (symbols_from, types_from, debug_source).
 /// 2: the kernel log's summary, its crash events and the triage; warnings carry kind and address.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The report with the dump's own VMCOREINFO for the log (see [`report_with`]).
 pub fn report(k: &Kernel<'_>) -> Report {

@@ -10,7 +10,9 @@
 pub mod bytes;
 mod check;
 pub mod context;
+pub mod dumpsyms;
 pub mod error;
+pub mod globals;
 pub mod kallsyms;
 pub mod layout;
 pub mod list;

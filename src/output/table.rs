@@ -59,6 +59,7 @@ pub fn render(r: &Report) -> String {
             .map(|v| format!("{v:#x}"))
             .unwrap_or_else(|| "?".into())
     );
+    let _ = writeln!(out, "Symbols   {}", id.debug_source);
     if let Some(t) = id.crash_time {
         let _ = writeln!(out, "Crashed   at {t} (seconds since the epoch)");
     }

@@ -143,6 +143,15 @@ pub enum SymError {
         why: String,
     },
 
+    /// The dump's BTF is unusable for a lookup (damaged, or lacks the type).
+    #[error(transparent)]
+    Btf(super::btf::BtfError),
+
+    /// BTF describes no global variables (only per-CPU ones), so each global read without a
+    /// vmlinux has its C type declared in src/kernel/globals.rs.
+    #[error("{source_name}: no declared type for the global {name:?} (BTF describes types, not global variables); declare it in src/kernel/globals.rs, or pass the kernel's debug vmlinux")]
+    NoDeclaration { source_name: String, name: String },
+
     /// Reading initialised bytes of the image at a link-time address failed.
     #[error("{file}: no file-backed section holds {len} bytes at {addr:#x} ({what}); the data is not initialised in the image")]
     NotInImage {
@@ -151,6 +160,13 @@ pub enum SymError {
         len: u64,
         what: String,
     },
+}
+
+/// Errors of the dump's own kallsyms + BTF as a symbol and type source.
+impl From<super::btf::BtfError> for SymError {
+    fn from(e: super::btf::BtfError) -> SymError {
+        SymError::Btf(e)
+    }
 }
 
 impl SymError {

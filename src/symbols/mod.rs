@@ -17,6 +17,7 @@
 //! and `variable.rs` for variables); without one, or when the hint's units lack the name, the
 //! search falls back to scanning units in order, which is correct but slow on a large vmlinux.
 
+pub mod btf;
 mod dwarf;
 mod elf;
 mod error;
@@ -68,6 +69,10 @@ pub struct Variable {
     /// The compile unit the type came from (e.g. "kernel/module/tracking.c").
     pub unit: Option<String>,
     pub ty: Type,
+    /// The array length in `ty` is an upper bound (the symbol's extent to the next symbol, when
+    /// no debug info gives the declared length): a reader stops at the first entry that is not
+    /// one.
+    pub len_is_bound: bool,
 }
 
 /// Owned description of a resolved member path.

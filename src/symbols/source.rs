@@ -10,6 +10,8 @@ use crate::addr::Va;
 pub trait SymbolSource: Send + Sync {
     /// What the symbols come from, for messages: "vmlinux build/vmlinux-6.1".
     fn describe(&self) -> String;
+    /// Which kind of source: "vmlinux" (ELF symbols) or "kallsyms" (the dump's own).
+    fn kind(&self) -> &'static str;
     /// Link-time address of a symbol (add the KASLR offset for the runtime one).
     fn symbol_addr(&self, name: &str) -> Result<Va, SymError>;
     /// The kernel's GNU build-id, hex, when the source knows it.
@@ -22,6 +24,8 @@ pub trait SymbolSource: Send + Sync {
 
 /// Types of structs, enumerators and variables.
 pub trait TypeSource: Send + Sync {
+    /// Which kind of source: "dwarf" (the vmlinux's debug info) or "btf" (the dump's own).
+    fn kind(&self) -> &'static str;
     /// `struct NAME`, resolved (members, sizes, nested types).
     fn find_struct(&self, name: &str, hint: Hint<'_>) -> Result<Type, SymError>;
     /// The value of an enumerator (`MODULE_STATE_LIVE`).
@@ -36,6 +40,9 @@ pub trait TypeSource: Send + Sync {
 impl SymbolSource for Vmlinux {
     fn describe(&self) -> String {
         format!("vmlinux {}", self.file_name())
+    }
+    fn kind(&self) -> &'static str {
+        "vmlinux"
     }
     fn symbol_addr(&self, name: &str) -> Result<Va, SymError> {
         Vmlinux::symbol_addr(self, name)
@@ -52,6 +59,9 @@ impl SymbolSource for Vmlinux {
 }
 
 impl TypeSource for Vmlinux {
+    fn kind(&self) -> &'static str {
+        "dwarf"
+    }
     fn find_struct(&self, name: &str, hint: Hint<'_>) -> Result<Type, SymError> {
         Vmlinux::find_struct(self, name, hint)
     }

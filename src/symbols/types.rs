@@ -355,7 +355,7 @@ impl fmt::Display for Type {
 }
 
 /// Split a function spelling "ret (params)" into ("ret", "(params)").
-fn function_parts(s: &str) -> Option<(&str, &str)> {
+pub(crate) fn function_parts(s: &str) -> Option<(&str, &str)> {
     if !s.ends_with(')') {
         return None;
     }

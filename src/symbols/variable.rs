@@ -267,6 +267,7 @@ impl Vmlinux {
             binding: sym.map(|s| s.binding),
             unit: self.dwarf.unit_name(best.unit).map(str::to_string),
             ty,
+            len_is_bound: false,
         })
     }
 

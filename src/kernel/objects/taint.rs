@@ -25,7 +25,8 @@ pub struct TaintFlag {
 impl Kernel<'_> {
     /// `taint_flags[]`, read from the dump (so vendor kernels' extra bits get their own letters).
     pub fn taint_flags(&self) -> Result<Vec<TaintFlag>, ReadError> {
-        let (va, ty) = self.var("taint_flags", Some(PANIC_C))?;
+        let v = self.types().variable("taint_flags", Some(PANIC_C))?;
+        let (va, ty) = (v.addr.wrapping_add(self.kaslr_offset), v.ty);
         let shape = |problem: &str| ReadError::Shape {
             what: "taint_flags".into(),
             problem: problem.into(),
@@ -42,6 +43,11 @@ impl Kernel<'_> {
         let mut out = Vec::with_capacity(count as usize);
         for i in 0..count {
             let e = mem.read_struct(va.wrapping_add(i * l.size), l.size, "taint_flags[]")?;
+            // Sized by the symbol's extent (no debug info): the padding after the last entry
+            // is not an entry. Every kernel's letters are upper case.
+            if v.len_is_bound && !e.byte(l.c_true).is_ascii_uppercase() {
+                break;
+            }
             let desc = l
                 .desc
                 .and_then(|o| mem.c_ptr_str(e.ptr(o), MAX_DESC, "taint_flag.desc").ok())
