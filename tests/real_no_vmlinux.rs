@@ -225,3 +225,107 @@ fn the_cli_finds_the_vmlinux_by_build_id_or_reads_the_dump_alone() {
         1,
     );
 }
+
+/// The dump's BTF and kallsyms damaged in place (a real dump, bytes overwritten): each gives an
+/// error naming the address, or a report whose warnings name it; never a panic, hang or a
+/// header-sized allocation.
+#[test]
+fn damaged_btf_or_kallsyms_is_an_error_naming_the_address() {
+    use modcrash::kernel::dumpsyms::DumpSymbols;
+    use modcrash::kernel::Kernel;
+    use modcrash::symbols::btf::NamedKind;
+    let mut cases = 0;
+    for f in fixtures()
+        .into_iter()
+        .filter(|f| matches!(f.name(), "deb61-kaslr" | "deb612-kaslr" | "upstream-kaslr"))
+    {
+        let dump = modcrash::dump::Dump::open(f.dump(f.reference_dump().unwrap())).unwrap();
+        let vi = dump.vmcoreinfo().unwrap();
+        let good = DumpSymbols::read(&dump, vi).unwrap();
+        let k = Kernel::new(&dump, Some(vi), &good, &good, false).unwrap();
+        let pa = |va: u64| {
+            k.arch()
+                .translate(k.phys(), modcrash::addr::Va(va))
+                .unwrap_or_else(|e| panic!("{}: {va:#x}: {e}", f.name()))
+                .0
+                 .0
+        };
+        let u64_at = |va: u64| k.mem().u64(modcrash::addr::Va(va), "test").unwrap();
+        let btf_at = good.btf().origin();
+        let num = vi.symbol("kallsyms_num_syms").unwrap().unwrap();
+        let base = vi.symbol("kallsyms_relative_base").unwrap();
+        let list_head = good.btf().named("list_head", NamedKind::Struct)[0];
+        let list_head_at = btf_at + good.btf().type_offset(list_head).unwrap() as u64;
+        // The first member's type word: 12 bytes of btf_type, then name_off, type.
+        let member_type_at = list_head_at + 12 + 4;
+        let mut patches: Vec<(&str, u64, u64, String)> = vec![
+            (
+                "BTF magic",
+                btf_at,
+                u64_at(btf_at) & !0xffff,
+                format!("{btf_at:#x}"),
+            ),
+            (
+                "BTF string section length",
+                btf_at + 16,
+                (u64_at(btf_at + 16) & 0xffff_ffff) | (0xffff_fff0 << 32),
+                "string section".into(),
+            ),
+            (
+                "kallsyms_num_syms",
+                num,
+                (u64_at(num) & !0xffff_ffff) | 0xffff_ffff,
+                format!("{num:#x}"),
+            ),
+            (
+                "struct list_head contains itself",
+                member_type_at,
+                (u64_at(member_type_at) & !0xffff_ffff) | u64::from(list_head),
+                format!("{list_head_at:#x}"),
+            ),
+        ];
+        if let Some(b) = base {
+            patches.push((
+                "kallsyms_relative_base",
+                b,
+                u64_at(b) ^ 0x1000_0000,
+                "no address scheme".into(),
+            ));
+        }
+        for (what, va, v, want) in patches {
+            let mut t = common::Tampered::new(&dump);
+            t.patch_u64(pa(va), v);
+            let msg = match DumpSymbols::read(&t, vi) {
+                Err(e) => {
+                    let mut m = e.to_string();
+                    let mut s = std::error::Error::source(&e);
+                    while let Some(x) = s {
+                        if !m.contains(&x.to_string()) {
+                            m += &format!(": {x}");
+                        }
+                        s = x.source();
+                    }
+                    m
+                }
+                // Damage the open does not touch surfaces where the type is used.
+                Ok(d) => {
+                    let k = Kernel::new(&t, Some(vi), &d, &d, false)
+                        .unwrap_or_else(|e| panic!("{}: {what}: {e}", f.name()));
+                    let r = modcrash::analysis::report(&k);
+                    r.warnings
+                        .iter()
+                        .map(|w| w.message.clone())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                }
+            };
+            assert!(msg.contains(&want), "{}: {what}: {msg}", f.name());
+            eprintln!("{}: {what}: {}", f.name(), msg.lines().next().unwrap_or(""));
+            cases += 1;
+        }
+    }
+    record_cases(
+        "damaged_btf_or_kallsyms_is_an_error_naming_the_address",
+        cases,
+    );
+}

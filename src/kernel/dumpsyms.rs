@@ -50,7 +50,7 @@ pub enum SelfDescError {
         source: Box<ObjError>,
         package: String,
     },
-    #[error("{source}; ({package})")]
+    #[error("{source} ({package})")]
     Btf {
         #[source]
         source: BtfError,

@@ -47,11 +47,11 @@ pub enum KallsymsError {
     CheckMissing { name: String },
     #[error("kallsyms: no symbol VMCOREINFO gives ({}) is in the table of {count} names at {names}: the table is corrupt", CHECK_SYMBOLS.join(", "))]
     NoCheckSymbol { count: u32, names: Va },
-    #[error("kallsyms: no address scheme gives {name} its VMCOREINFO address {expected:#x} (got {got:?}): the table is corrupt or of an unknown format")]
+    #[error("kallsyms: no address scheme gives {name} its VMCOREINFO address {expected:#x} (got {got}): the table is corrupt or of an unknown format")]
     NoScheme {
         name: String,
         expected: u64,
-        got: Vec<u64>,
+        got: String,
     },
 }
 
@@ -175,7 +175,12 @@ impl Tables {
             .ok_or_else(|| KallsymsError::NoScheme {
                 name: name.to_string(),
                 expected: want,
-                got: cands.iter().flatten().copied().collect(),
+                got: cands
+                    .iter()
+                    .flatten()
+                    .map(|a| format!("{a:#x}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })
     }
 }

@@ -164,6 +164,12 @@ impl Btf {
         self.offsets.len() as u32
     }
 
+    /// Where type `id`'s `struct btf_type` starts, in bytes from [`Btf::origin`].
+    pub fn type_offset(&self, id: u32) -> Option<usize> {
+        let i = id.checked_sub(1)?;
+        self.offsets.get(i as usize).map(|&o| o as usize)
+    }
+
     pub fn byte_len(&self) -> usize {
         self.data.len()
     }

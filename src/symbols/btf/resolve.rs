@@ -128,7 +128,7 @@ impl Resolver<'_> {
         }
         if depth > MAX_DEPTH {
             return Err(BtfError::TooDeep {
-                at: self.btf.origin,
+                at: self.btf.origin + self.btf.type_offset(id).unwrap_or(0) as u64,
                 limit: MAX_DEPTH,
                 what: self.what.to_string(),
             });
