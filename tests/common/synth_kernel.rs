@@ -65,6 +65,9 @@ const TAINT_DESCS: u64 = DATA + 0x2400;
 /// writes it, placed here.
 pub const PRINTK_RING: u64 = DATA + 0x10000;
 
+/// The kallsyms tables ([`SynthKernel::add_kallsyms`]), past the printk ring.
+pub const KALLSYMS_AT: u64 = DATA + 0x40000;
+
 /// Runtime address of a link-time image address.
 pub const fn rt(link: u64) -> u64 {
     link.wrapping_add(KASLR)
@@ -554,6 +557,72 @@ impl SynthKernel {
         );
         k.vmlinux = vmlinux_image(spec);
         k
+    }
+
+    /// The kernel's kallsyms tables for `syms` (name, type letter, link-time address), written
+    /// at [`KALLSYMS_AT`] and named in VMCOREINFO as a 6.1+ kernel does. Encoded here from
+    /// scripts/kallsyms.c's description, sharing nothing with the reader: each token is one
+    /// byte (token `t` expands to the character `t`), offsets are relative to
+    /// `kallsyms_relative_base` (the lowest address), names longer than 127 bytes take the
+    /// two-byte length.
+    pub fn add_kallsyms(&mut self, syms: &[(&str, char, u64)]) {
+        let mut sorted: Vec<(String, char, u64)> = syms
+            .iter()
+            .map(|&(n, t, a)| (n.to_string(), t, rt(a)))
+            .collect();
+        sorted.sort_by_key(|s| s.2);
+        let base = sorted.first().map_or(rt(TEXT), |s| s.2);
+        let mut names = Vec::new();
+        for (n, t, _) in &sorted {
+            let entry: Vec<u8> = std::iter::once(*t as u8).chain(n.bytes()).collect();
+            if entry.len() > 127 {
+                names.push((entry.len() & 0x7f) as u8 | 0x80);
+                names.push((entry.len() >> 7) as u8);
+            } else {
+                names.push(entry.len() as u8);
+            }
+            names.extend_from_slice(&entry);
+        }
+        let offsets: Vec<u8> = sorted
+            .iter()
+            .flat_map(|s| ((s.2 - base) as u32).to_le_bytes())
+            .collect();
+        let table: Vec<u8> = (0..=255u8).flat_map(|t| [t, 0]).collect();
+        let index: Vec<u8> = (0..256u16).flat_map(|t| (2 * t).to_le_bytes()).collect();
+        let at = |off: u64| rt(KALLSYMS_AT) + off;
+        let (num, rel, tt, ti, offs, nm) = (0, 8, 0x100, 0x400, 0x1000, 0x8000);
+        self.write(at(num), &(sorted.len() as u32).to_le_bytes());
+        self.write_u64(at(rel), base);
+        self.write(at(tt), &table);
+        self.write(at(ti), &index);
+        self.write(at(offs), &offsets);
+        self.write(at(nm), &names);
+        for (key, off) in [
+            ("kallsyms_num_syms", num),
+            ("kallsyms_relative_base", rel),
+            ("kallsyms_token_table", tt),
+            ("kallsyms_token_index", ti),
+            ("kallsyms_offsets", offs),
+            ("kallsyms_names", nm),
+        ] {
+            self.vmcoreinfo += &format!("SYMBOL({key})={:x}\n", at(off));
+        }
+    }
+
+    /// The variables of the image as kallsyms lists them (name, type, link-time address).
+    pub fn image_symbols(&self) -> Vec<(&'static str, char, u64)> {
+        vec![
+            ("linux_banner", 'D', LINUX_BANNER),
+            ("init_top_pgt", 'D', INIT_TOP_PGT),
+            ("modules", 'D', MODULES),
+            ("unloaded_tainted_modules", 'd', UNLOADED_TAINTED_MODULES),
+            ("dup_failed_modules", 'd', DUP_FAILED_MODULES),
+            ("tainted_mask", 'D', TAINTED_MASK),
+            ("page_offset_base", 'D', PAGE_OFFSET_BASE),
+            ("last_unloaded_module", 'b', LAST_UNLOADED_MODULE),
+            ("taint_flags", 'D', TAINT_FLAGS),
+            ("_stext", 'T', TEXT),
+        ]
     }
 
     /// The log of the spec in a printk ring at [`PRINTK_RING`]; returns the ring's VMCOREINFO.
