@@ -144,7 +144,9 @@ def ok(tool, rc, out):
 
 def tool_cmd(tool, args, dump, vmlinux):
     if tool == "modcrash":
-        return [args.modcrash, dump, vmlinux]
+        # --no-vmlinux: the dump's own kallsyms and BTF (drgn still gets the vmlinux: it has no
+        # BTF loader).
+        return [args.modcrash, dump] if args.no_vmlinux else [args.modcrash, dump, vmlinux]
     if tool == "drgn":
         return [args.drgn_python, os.path.join(HERE, "drgn_report.py"), dump, vmlinux]
     return [args.crash, "-s", vmlinux, dump, "-i", os.path.join(HERE, "crash_cmds")]
@@ -289,6 +291,8 @@ def main():
     ap.add_argument("--no-crash", action="store_true", default=os.environ.get("NO_CRASH") == "1",
                     help="skip crash (slow: ~10-20 s a run); env NO_CRASH=1")
     ap.add_argument("--no-drgn", action="store_true", default=os.environ.get("NO_DRGN") == "1")
+    ap.add_argument("--no-vmlinux", action="store_true", default=os.environ.get("NO_VMLINUX") == "1",
+                    help="modcrash reads the dump alone (kallsyms + BTF); drgn and crash get the vmlinux")
     ap.add_argument("--scenarios", default=os.environ.get("SCENARIOS", DEFAULT_SCENARIOS),
                     help=f"comma-separated (default {DEFAULT_SCENARIOS}; env SCENARIOS)")
     ap.add_argument("--variants", default=os.environ.get("VARIANTS", DEFAULT_VARIANTS),
