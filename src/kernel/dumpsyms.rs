@@ -302,9 +302,7 @@ impl SymbolSource for DumpSymbols {
     }
     fn release(&self) -> Result<String, SymError> {
         let banner = self.linux_banner()?;
-        banner
-            .strip_prefix("Linux version ")
-            .and_then(|r| r.split_whitespace().next())
+        crate::symbols::release_of_banner(&banner)
             .map(str::to_string)
             .ok_or_else(|| SymError::BadElf {
                 file: self.file(),

@@ -281,9 +281,7 @@ impl Vmlinux {
     /// The kernel release from `linux_banner` ("6.1.0-56-cloud-amd64").
     pub fn release(&self) -> Result<String, SymError> {
         let banner = self.linux_banner()?;
-        banner
-            .strip_prefix("Linux version ")
-            .and_then(|r| r.split_whitespace().next())
+        release_of_banner(&banner)
             .map(str::to_string)
             .ok_or_else(|| SymError::BadElf {
                 file: self.elf.file.clone(),
@@ -291,6 +289,14 @@ impl Vmlinux {
                 todo: "check this is a Linux vmlinux",
             })
     }
+}
+
+/// The release in a `linux_banner` ("Linux version 6.1.0-56-cloud-amd64 (...)" -> the second
+/// word), for every symbol source.
+pub fn release_of_banner(banner: &str) -> Option<&str> {
+    banner
+        .strip_prefix("Linux version ")
+        .and_then(|r| r.split_whitespace().next())
 }
 
 fn describe(syms: &[Symbol<'_>]) -> String {
