@@ -3,7 +3,7 @@
 //! itself but through the kernel layer.
 
 use super::events::{self, Event, LogLine};
-use super::log::{read_log, Log};
+use super::log::{read_log_with, Log};
 use super::model::{Report, Warning, WarningKind};
 use super::triage::{triage, Triage};
 use crate::kernel::page::Pages;
@@ -105,7 +105,13 @@ pub fn crash_view(
     r: &Report,
     warnings: &mut Vec<Warning>,
 ) -> CrashView {
-    let (log, summary) = match read_log(k.phys(), Some(k.vmcoreinfo), vmlinux) {
+    // Without a vmlinux the kernel's symbols are the dump's kallsyms, already decoded.
+    let printk_time_at = match vmlinux {
+        None => k.sym("printk_time").ok().map(|a| (a.0, k.symbols().kind())),
+        Some(_) => None,
+    };
+    let (log, summary) = match read_log_with(k.phys(), Some(k.vmcoreinfo), vmlinux, printk_time_at)
+    {
         Ok(mut log) => {
             warnings.append(&mut log.warnings);
             let s = LogSummary::of(&log);

@@ -164,6 +164,17 @@ pub fn read_log(
     vmcoreinfo: Option<&VmcoreInfo>,
     vmlinux: Option<&Vmlinux>,
 ) -> Result<Log, LogError> {
+    read_log_with(phys, vmcoreinfo, vmlinux, None)
+}
+
+/// [`read_log`] for a caller that already resolved `printk_time`: its runtime address and
+/// where it came from ("vmlinux" or "kallsyms"), so the dump's kallsyms is not searched again.
+pub fn read_log_with(
+    phys: &dyn PhysMem,
+    vmcoreinfo: Option<&VmcoreInfo>,
+    vmlinux: Option<&Vmlinux>,
+    printk_time_at: Option<(u64, &'static str)>,
+) -> Result<Log, LogError> {
     let vi = vmcoreinfo
         .filter(|v| !v.is_empty())
         .ok_or(LogError::NoVmcoreinfo)?;
@@ -210,7 +221,8 @@ pub fn read_log(
     }
     let mem = KernelMem::new(phys, &arch);
     let ring = printk::read_log(&mem, &layout)?;
-    let (printk_time, printk_time_source) = printk_time(&mem, vi, dwarf, &layout, &mut notes);
+    let (printk_time, printk_time_source) =
+        printk_time(&mem, vi, dwarf, printk_time_at, &layout, &mut notes);
 
     let mut lost = 0u64;
     let mut lowest: Option<u64> = ring.records.first().map(|r| r.seq);
@@ -287,6 +299,7 @@ fn printk_time(
     mem: &KernelMem<'_>,
     vi: &VmcoreInfo,
     dwarf: Option<DwarfSource<'_>>,
+    known: Option<(u64, &'static str)>,
     layout: &PrbLayout,
     notes: &mut Vec<String>,
 ) -> (bool, &'static str) {
@@ -296,8 +309,8 @@ fn printk_time(
             .ok()
             .map(|a| a.0.wrapping_add(d.kaslr_offset))
     });
-    let (addr, source) = match from_vmlinux {
-        Some(a) => (a, "vmlinux"),
+    let (addr, source) = match from_vmlinux.map(|a| (a, "vmlinux")).or(known) {
+        Some(found) => found,
         None => match kallsyms::lookup(mem, vi, &["printk_time"], ("prb", layout.prb_sym.0)) {
             Ok(v) => match v.first().copied().flatten() {
                 Some(a) => (a, "kallsyms"),

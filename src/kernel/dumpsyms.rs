@@ -89,13 +89,11 @@ impl DumpSymbols {
         let package = vmlinux_package_hint(vi);
         let top = vi.symbol("init_top_pgt")?.map(Va);
         let mut arch = X86_64::from_vmcoreinfo(vi, top)?;
-        let table = {
-            let mem = KernelMem::new(phys, &arch);
-            KallsymsTable::read(&mem, vi).map_err(|source| SelfDescError::Kallsyms {
-                source: Box::new(source),
-                package: package.clone(),
-            })?
-        };
+        let table = KallsymsTable::read(&KernelMem::new(phys, &arch), vi);
+        let table = table.map_err(|source| SelfDescError::Kallsyms {
+            source: Box::new(source),
+            package: package.clone(),
+        })?;
         let one = |name: &str| pick(&table.get(name));
         if let Some(pob) = one("page_offset_base") {
             let mem = KernelMem::new(phys, &arch);
@@ -107,26 +105,7 @@ impl DumpSymbols {
         let (Some(start), Some(stop)) = (one("__start_BTF"), one("__stop_BTF")) else {
             return Err(SelfDescError::NoBtf { package });
         };
-        let len = i128::from(stop.addr) - i128::from(start.addr);
-        if len <= 0 || len > i128::from(MAX_BTF_BYTES) {
-            return Err(SelfDescError::BtfSize {
-                start: Va(start.addr),
-                stop: Va(stop.addr),
-                len,
-                package,
-            });
-        }
-        let mut bytes = vec![0u8; len as usize];
-        PagedReader::new(&mem, "BTF")
-            .read(Va(start.addr), &mut bytes)
-            .map_err(|source| SelfDescError::BtfRead {
-                source: Box::new(source),
-                package: package.clone(),
-            })?;
-        let btf = Btf::parse(bytes, start.addr).map_err(|source| SelfDescError::Btf {
-            source,
-            package: package.clone(),
-        })?;
+        let btf = read_btf(&mem, start.addr, stop.addr, &package)?;
         let banner = match one("linux_banner") {
             Some(s) => {
                 let mut buf = vec![0u8; MAX_BANNER];
@@ -269,6 +248,40 @@ impl DumpSymbols {
             }
         })
     }
+}
+
+/// Read, parse and index the BTF between `start` and `stop`.
+fn read_btf(
+    mem: &KernelMem<'_>,
+    start: u64,
+    stop: u64,
+    package: &str,
+) -> Result<Btf, SelfDescError> {
+    let len = i128::from(stop) - i128::from(start);
+    if len <= 0 || len > i128::from(MAX_BTF_BYTES) {
+        return Err(SelfDescError::BtfSize {
+            start: Va(start),
+            stop: Va(stop),
+            len,
+            package: package.to_string(),
+        });
+    }
+    let mut bytes = vec![0u8; len as usize];
+    mem.read_split(Va(start), &mut bytes, "BTF")
+        .map_err(|source| SelfDescError::BtfRead {
+            source: Box::new(source),
+            package: package.to_string(),
+        })?;
+    let btf = Btf::parse(bytes, start).map_err(|source| SelfDescError::Btf {
+        source,
+        package: package.to_string(),
+    })?;
+    // The two name indexes at once.
+    std::thread::scope(|s| {
+        s.spawn(|| btf.index_enumerators());
+        btf.index_names();
+    });
+    Ok(btf)
 }
 
 /// The one symbol of a name: the only global, or the only address.

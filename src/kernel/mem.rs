@@ -121,6 +121,23 @@ impl<'a> KernelMem<'a> {
         Ok(())
     }
 
+    /// [`KernelMem::read`] of a large range in two halves at once, on two threads: on a
+    /// compressed dump a long read is mostly page decompression.
+    pub fn read_split(&self, va: Va, buf: &mut [u8], what: &str) -> Result<(), ObjError> {
+        const MIN_SPLIT: usize = 256 << 10;
+        if buf.len() < MIN_SPLIT {
+            return self.read(va, buf, what);
+        }
+        let mid = (buf.len() / 2) & !4095;
+        let (first, second) = buf.split_at_mut(mid);
+        let (a, b) = std::thread::scope(|s| {
+            let h = s.spawn(|| self.read(va.wrapping_add(mid as u64), second, what));
+            (self.read(va, first, what), h.join())
+        });
+        a?;
+        b.unwrap_or_else(|p| std::panic::resume_unwind(p))
+    }
+
     pub fn read_vec(&self, va: Va, len: usize, what: &str) -> Result<Vec<u8>, ObjError> {
         let mut v = vec![0u8; len];
         self.read(va, &mut v, what)?;

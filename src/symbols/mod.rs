@@ -22,6 +22,7 @@ mod dwarf;
 mod elf;
 mod error;
 mod lookup;
+pub mod name_index;
 mod source;
 mod types;
 mod variable;

@@ -12,7 +12,6 @@ mod error;
 mod format;
 mod resolve;
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use format::*;
@@ -20,6 +19,7 @@ use scroll::Pread;
 
 pub use error::BtfError;
 
+use super::name_index::{name_hash, NameIndex};
 use super::Type;
 
 /// The bound on BTF bytes accepted (Debian 6.12's vmlinux BTF is 5.6 MiB).
@@ -33,8 +33,18 @@ pub struct Btf {
     strs: std::ops::Range<usize>,
     /// `offsets[i]` is where type id `i + 1` starts in `data`.
     offsets: Vec<u32>,
-    names: OnceLock<HashMap<Box<str>, Vec<u32>>>,
-    enumerators: OnceLock<HashMap<Box<str>, (u32, i64)>>,
+    /// Item `i` is type id `i + 1`.
+    names: OnceLock<NameIndex>,
+    /// Every enumerator, in type order; indexed by name in `enum_names`.
+    enumerators: OnceLock<(Vec<Enumerator>, NameIndex)>,
+}
+
+/// One enumerator: the enum's type id, its value, and where its name is.
+#[derive(Clone, Copy, Debug)]
+struct Enumerator {
+    id: u32,
+    value: i64,
+    name_off: u32,
 }
 
 impl std::fmt::Debug for Btf {
@@ -234,36 +244,65 @@ impl Btf {
         })
     }
 
-    fn names(&self) -> &HashMap<Box<str>, Vec<u32>> {
+    /// The bytes of the string at `off` (without its NUL), if it is in the string section.
+    fn name_bytes(&self, off: u32) -> Option<&[u8]> {
+        let s = self.data[self.strs.clone()].get(off as usize..)?;
+        Some(&s[..s.iter().position(|&b| b == 0)?])
+    }
+
+    /// Build the index of type names now (it is built on first lookup otherwise).
+    pub fn index_names(&self) {
+        self.names();
+    }
+
+    /// Build the index of enumerators now (it is built on first lookup otherwise).
+    pub fn index_enumerators(&self) {
+        self.enumerator_index();
+    }
+
+    fn names(&self) -> &NameIndex {
         self.names.get_or_init(|| {
-            let mut m: HashMap<Box<str>, Vec<u32>> = HashMap::new();
+            let mut ix = NameIndex::with_capacity(self.offsets.len());
             for id in 1..=self.type_count() {
-                let Ok((t, _)) = self.ty(id) else { continue };
-                if !matches!(
-                    t.kind(),
-                    BTF_KIND_STRUCT
-                        | BTF_KIND_UNION
-                        | BTF_KIND_ENUM
-                        | BTF_KIND_ENUM64
-                        | BTF_KIND_FWD
-                        | BTF_KIND_TYPEDEF
-                        | BTF_KIND_INT
-                        | BTF_KIND_FLOAT
-                ) || t.name_off == 0
-                {
-                    continue;
-                }
-                if let Ok(n) = self.name(t.name_off) {
-                    m.entry(n.into()).or_default().push(id);
+                let named = self.ty(id).ok().filter(|(t, _)| {
+                    t.name_off != 0
+                        && matches!(
+                            t.kind(),
+                            BTF_KIND_STRUCT
+                                | BTF_KIND_UNION
+                                | BTF_KIND_ENUM
+                                | BTF_KIND_ENUM64
+                                | BTF_KIND_FWD
+                                | BTF_KIND_TYPEDEF
+                                | BTF_KIND_INT
+                                | BTF_KIND_FLOAT
+                        )
+                });
+                match named.and_then(|(t, _)| self.name_bytes(t.name_off)) {
+                    Some(n) => ix.push(name_hash(n)),
+                    None => ix.push_unnamed(),
                 }
             }
-            m
+            ix.finish();
+            ix
         })
     }
 
-    fn enumerator_index(&self) -> &HashMap<Box<str>, (u32, i64)> {
+    /// The ids of the types named `name` (of the kinds [`Btf::names`] indexes), in id order.
+    fn ids_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = u32> + 'a {
+        self.names()
+            .find(name.as_bytes(), move |i| {
+                self.ty(i + 1)
+                    .ok()
+                    .and_then(|(t, _)| self.name_bytes(t.name_off))
+                    == Some(name.as_bytes())
+            })
+            .map(|i| i + 1)
+    }
+
+    fn enumerator_index(&self) -> &(Vec<Enumerator>, NameIndex) {
         self.enumerators.get_or_init(|| {
-            let mut m = HashMap::new();
+            let mut all = Vec::new();
             for id in 1..=self.type_count() {
                 let Ok((t, trailing)) = self.ty(id) else {
                     continue;
@@ -271,16 +310,35 @@ impl Btf {
                 let Ok(values) = self.enum_values(t, trailing) else {
                     continue;
                 };
-                for (name, v) in values {
-                    m.entry(name.into()).or_insert((id, v));
+                all.extend(values.into_iter().map(|(name_off, value)| Enumerator {
+                    id,
+                    value,
+                    name_off,
+                }));
+            }
+            let mut ix = NameIndex::with_capacity(all.len());
+            for e in &all {
+                match self.name_bytes(e.name_off) {
+                    Some(n) => ix.push(name_hash(n)),
+                    None => ix.push_unnamed(),
                 }
             }
-            m
+            ix.finish();
+            (all, ix)
         })
     }
 
+    /// The first enumerator named `name`, in type order.
+    fn find_enumerator(&self, name: &str) -> Option<Enumerator> {
+        let (all, ix) = self.enumerator_index();
+        ix.first(name.as_bytes(), |i| {
+            self.name_bytes(all[i as usize].name_off) == Some(name.as_bytes())
+        })
+        .map(|i| all[i as usize])
+    }
+
     /// The enumerators of an ENUM or ENUM64 (empty for other kinds).
-    fn enum_values(&self, t: BtfType, trailing: usize) -> Result<Vec<(&str, i64)>, BtfError> {
+    fn enum_values(&self, t: BtfType, trailing: usize) -> Result<Vec<(u32, i64)>, BtfError> {
         let n = t.vlen() as usize;
         let mut out = Vec::new();
         match t.kind() {
@@ -293,14 +351,14 @@ impl Btf {
                     } else {
                         i64::from(e.val)
                     };
-                    out.push((self.name(e.name_off)?, v));
+                    out.push((e.name_off, v));
                 }
             }
             BTF_KIND_ENUM64 => {
                 for i in 0..n {
                     let e: BtfEnum64 = self.entry(trailing, i, 12)?;
                     let v = (u64::from(e.val_hi32) << 32 | u64::from(e.val_lo32)) as i64;
-                    out.push((self.name(e.name_off)?, v));
+                    out.push((e.name_off, v));
                 }
             }
             _ => {}
@@ -310,12 +368,9 @@ impl Btf {
 
     /// Ids of the types named `name` of `kind`, complete definitions first (a FWD last).
     pub fn named(&self, name: &str, kind: NamedKind) -> Vec<u32> {
-        let Some(ids) = self.names().get(name) else {
-            return Vec::new();
-        };
         let mut full = Vec::new();
         let mut fwd = Vec::new();
-        for &id in ids {
+        for id in self.ids_named(name) {
             let Ok((t, _)) = self.ty(id) else { continue };
             match (kind, t.kind()) {
                 (NamedKind::Struct, BTF_KIND_STRUCT)
@@ -376,9 +431,8 @@ impl Btf {
 
     /// The value of an enumerator.
     pub fn enumerator(&self, name: &str) -> Result<i64, BtfError> {
-        self.enumerator_index()
-            .get(name)
-            .map(|&(_, v)| v)
+        self.find_enumerator(name)
+            .map(|e| e.value)
             .ok_or_else(|| BtfError::NotFound {
                 at: self.origin,
                 kind: "enumerator",
@@ -388,14 +442,14 @@ impl Btf {
 
     /// The enum type that defines an enumerator.
     pub fn enum_of(&self, enumerator: &str) -> Result<Type, BtfError> {
-        let &(id, _) =
-            self.enumerator_index()
-                .get(enumerator)
-                .ok_or_else(|| BtfError::NotFound {
-                    at: self.origin,
-                    kind: "enumerator",
-                    name: enumerator.to_string(),
-                })?;
+        let id = self
+            .find_enumerator(enumerator)
+            .ok_or_else(|| BtfError::NotFound {
+                at: self.origin,
+                kind: "enumerator",
+                name: enumerator.to_string(),
+            })?
+            .id;
         self.resolve(id, &format!("the enum of {enumerator}"))
     }
 }

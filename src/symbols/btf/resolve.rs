@@ -239,8 +239,8 @@ impl Resolver<'_> {
                 let enumerators = btf
                     .enum_values(t, trailing)?
                     .into_iter()
-                    .map(|(n, v)| (n.to_string(), v))
-                    .collect();
+                    .map(|(off, v)| Ok((btf.name(off)?.to_string(), v)))
+                    .collect::<Result<_, BtfError>>()?;
                 Type::Enum(EnumType {
                     name: name()?,
                     size: u64::from(t.size_or_type),

@@ -150,7 +150,15 @@ fn enumerators_and_declared_spellings_are_found() {
     assert_eq!(btf.enumerator("PG_referenced").unwrap(), 2);
     assert_eq!(btf.enumerator("BIG").unwrap(), i64::MIN);
     match btf.enum_of("PG_locked").unwrap() {
-        Type::Enum(e) => assert_eq!(e.name.as_deref(), Some("pageflags")),
+        Type::Enum(e) => {
+            assert_eq!(e.name.as_deref(), Some("pageflags"));
+            // The enumerators by name, as the page-flag decoder reads them.
+            assert!(e
+                .enumerators
+                .iter()
+                .any(|(n, v)| n == "PG_referenced" && *v == 2));
+            assert!(e.enumerators.iter().any(|(n, _)| n == "PG_locked"));
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(btf.type_named("unsigned long").unwrap().size(), Some(8));
