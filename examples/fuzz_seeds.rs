@@ -36,6 +36,25 @@ fn main() -> std::io::Result<()> {
             synth::elf(&small(Compression::None), l),
         )?;
     }
+    // kallsyms: the template as is (a patch of nothing), one patched name length, and a
+    // VMCOREINFO override of the symbol count's address.
+    write("kallsyms", "template".into(), vec![1, 0, 0])?;
+    write("kallsyms", "patched-length".into(), vec![2, 0x08, 0x10, 0x85])?;
+    write(
+        "kallsyms",
+        "vmcoreinfo-override".into(),
+        b"\x03SYMBOL(kallsyms_num_syms)=ffffffff80001010\n".to_vec(),
+    )?;
+    // btf: the smallest valid BTF (a header and one int type named "int").
+    let mut btf = Vec::new();
+    for w in [0x0001_eb9f_u32, 24, 0, 16, 16, 5] {
+        btf.extend_from_slice(&w.to_le_bytes());
+    }
+    for w in [1u32, 0x0100_0000, 4, 32] {
+        btf.extend_from_slice(&w.to_le_bytes());
+    }
+    btf.extend_from_slice(b"\0int\0");
+    write("btf", "int".into(), btf)?;
     println!("seeds written under fuzz/corpus/");
     Ok(())
 }

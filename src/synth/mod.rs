@@ -8,6 +8,7 @@
 pub mod bytes;
 mod elf;
 mod flat;
+pub mod kallsyms;
 mod kdump;
 pub mod printk;
 #[cfg(test)]
