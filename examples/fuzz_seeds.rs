@@ -2,6 +2,9 @@
 
 use modcrash::synth::{self, Compression, ElfLayout, FlattenOpts, Spec};
 
+#[path = "../tests/common/modtrack_state.rs"]
+mod modtrack_state;
+
 fn main() -> std::io::Result<()> {
     let small = |c| {
         let mut s = Spec::sample(4096, c);
@@ -39,7 +42,11 @@ fn main() -> std::io::Result<()> {
     // kallsyms: the template as is (a patch of nothing), one patched name length, and a
     // VMCOREINFO override of the symbol count's address.
     write("kallsyms", "template".into(), vec![1, 0, 0])?;
-    write("kallsyms", "patched-length".into(), vec![2, 0x08, 0x10, 0x85])?;
+    write(
+        "kallsyms",
+        "patched-length".into(),
+        vec![2, 0x08, 0x10, 0x85],
+    )?;
     write(
         "kallsyms",
         "vmcoreinfo-override".into(),
@@ -55,6 +62,18 @@ fn main() -> std::io::Result<()> {
     }
     btf.extend_from_slice(b"\0int\0");
     write("btf", "int".into(), btf)?;
+    // vmcoreinfo: the synthetic kernel's note.
+    write(
+        "vmcoreinfo",
+        "synth".into(),
+        synth::printk::fuzz_template().vmcoreinfo().into_bytes(),
+    )?;
+    // modtrack: a state with two unloaded tainted modules and a duplicate failure.
+    let mut st = modtrack_state::State::new();
+    st.unloaded("modcrash_hello", 1 << 12 | 1 << 13, 3);
+    st.unloaded("modcrash_dual", 1 << 10, 1);
+    st.dupfail("modcrash_slow", 7, 2);
+    write("modtrack", "state".into(), st.b.clone())?;
     println!("seeds written under fuzz/corpus/");
     Ok(())
 }

@@ -48,6 +48,9 @@ struct Cli {
     /// Read pages excluded from a filtered dump as zeros instead of reporting them.
     #[arg(long)]
     zero_excluded: bool,
+    /// Print the JSON schema of the report (`--json`) and exit.
+    #[arg(long)]
+    schema: bool,
 }
 
 #[derive(Subcommand)]
@@ -93,6 +96,14 @@ enum Cmd {
         #[arg(long)]
         force: bool,
     },
+    /// Print a shell completion script (install: `modcrash completions bash >
+    /// /usr/share/bash-completion/completions/modcrash`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff; `modcrash manpage > /usr/share/man/man1/modcrash.1`).
+    Manpage,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -154,7 +165,23 @@ fn main() -> ExitCode {
             let src = Source::new(vmcore, vmlinux, &cli.debug_dir);
             return page(&src, target, *json, *force);
         }
+        Some(Cmd::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(*shell, &mut cmd, "modcrash", &mut buf);
+            return emit(&buf);
+        }
+        Some(Cmd::Manpage) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut buf = Vec::new();
+            // Rendering into memory cannot fail.
+            let _ = clap_mangen::Man::new(cmd).render(&mut buf);
+            return emit(&buf);
+        }
         None => {}
+    }
+    if cli.schema {
+        return emit(include_str!("../docs/report.schema.json").as_bytes());
     }
     let Some(vmcore) = &cli.vmcore else {
         eprintln!(
@@ -472,6 +499,18 @@ fn fail_on(target: &Target, e: &dyn std::error::Error) -> ExitCode {
         eprintln!("modcrash: {}", t.message());
     }
     fail(e)
+}
+
+/// Write generated text to stdout; a closed pipe (`| head`) is not an error.
+fn emit(bytes: &[u8]) -> ExitCode {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(bytes) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("modcrash: writing to stdout: {e}");
+            ExitCode::from(EXIT_INPUT)
+        }
+        _ => ExitCode::SUCCESS,
+    }
 }
 
 fn fail(e: &dyn std::error::Error) -> ExitCode {

@@ -217,3 +217,67 @@ fn vtop_walks_module_addresses() {
     }
     record_cases("vtop_walks_module_addresses", cases);
 }
+
+#[test]
+fn completions_complete_subcommands_in_a_real_bash() {
+    let (code, script, err) = modcrash(&["completions".as_ref(), "bash".as_ref()]);
+    assert_eq!(code, 0, "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("modcrash.bash");
+    std::fs::write(&path, &script).unwrap();
+    // What bash's programmable completion does on `modcrash in<TAB>` and `modcrash --js<TAB>`.
+    let ask = |words: &str| -> String {
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source {}; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
+                 COMP_LINE=\"${{COMP_WORDS[*]}}\"; COMP_POINT=${{#COMP_LINE}}; _modcrash modcrash; \
+                 printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                path.display()
+            ))
+            .output()
+            .expect("bash");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let sub = ask("modcrash in");
+    assert!(sub.lines().any(|l| l == "info"), "{sub}");
+    let flag = ask("modcrash --js");
+    assert!(flag.lines().any(|l| l == "--json"), "{flag}");
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let (code, out, err) = modcrash(&["completions".as_ref(), shell.as_ref()]);
+        assert_eq!(code, 0, "{shell}: {err}");
+        assert!(out.contains("manpage") && out.contains("vtop"), "{shell}");
+    }
+}
+
+#[test]
+fn manpage_names_every_subcommand_and_option() {
+    let (code, man, err) = modcrash(&["manpage".as_ref()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(man.contains(".TH modcrash 1"), "{man}");
+    for word in [
+        "info",
+        "log",
+        "vtop",
+        "page",
+        "completions",
+        "\\-\\-debug\\-dir",
+        "\\-\\-kernel\\-text",
+    ] {
+        assert!(man.contains(word), "{word} missing from the manual page");
+    }
+}
+
+#[test]
+fn schema_flag_prints_the_documented_schema() {
+    let (code, out, err) = modcrash(&["--schema".as_ref()]);
+    assert_eq!(code, 0, "{err}");
+    let file = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/report.schema.json"
+    ))
+    .unwrap();
+    assert_eq!(out, file);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("the schema is JSON");
+    assert!(v.get("properties").is_some());
+}

@@ -102,22 +102,24 @@ impl Tokens {
 
     /// Expand `entry` into `out`; returns the length (cut at [`NAME_BUF`] - [`SLOT`]).
     fn expand(&self, entry: &[u8], out: &mut [u8; NAME_BUF]) -> usize {
+        const CUT: usize = NAME_BUF - SLOT;
         let mut n = 0usize;
         for &t in entry {
+            if n >= CUT {
+                break;
+            }
             let tok = &self.full[usize::from(t)];
             if tok.len() <= SLOT {
-                if n + SLOT > NAME_BUF {
-                    break;
-                }
+                // n < CUT, so the whole slot fits.
                 out[n..n + SLOT].copy_from_slice(&self.slot[usize::from(t)]);
                 n += tok.len();
             } else {
-                let k = tok.len().min(NAME_BUF - SLOT - n);
+                let k = tok.len().min(CUT - n);
                 out[n..n + k].copy_from_slice(&tok[..k]);
                 n += k;
             }
         }
-        n.min(NAME_BUF - SLOT)
+        n.min(CUT)
     }
 }
 
@@ -392,16 +394,22 @@ impl KallsymsTable {
         let t = Tables::locate(mem, vi)?;
         // Capacity from the (bounded) claim, but no more than a real table needs.
         let cap = (t.num as usize).min(1 << 18);
-        // The offsets are read by a second thread while the names are read and decoded.
-        let (offs, names) = std::thread::scope(|sc| {
-            let offs =
-                sc.spawn(|| mem.read_vec(Va(t.offsets), t.num as usize * 4, "kallsyms_offsets"));
+        // The offsets are read by a second thread while the names are read and decoded (a
+        // real kernel has 50,000 symbols or more; a small table is not worth a thread).
+        let read_offsets = || mem.read_vec(Va(t.offsets), t.num as usize * 4, "kallsyms_offsets");
+        let (offs, names) = if t.num >= 1 << 14 {
+            std::thread::scope(|sc| {
+                let offs = sc.spawn(read_offsets);
+                let names = Self::decode_names(mem, &t, cap);
+                (
+                    offs.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    names,
+                )
+            })
+        } else {
             let names = Self::decode_names(mem, &t, cap);
-            (
-                offs.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                names,
-            )
-        });
+            (read_offsets(), names)
+        };
         let (raw, starts, kinds, by_name) = names?;
         let offs = offs?;
         let count = kinds.len() as u32;

@@ -109,7 +109,7 @@ fn write_info(f: &mut String, i: &DumpInfo) -> fmt::Result {
         f,
         "crash time:         {}",
         i.crash_time
-            .map(|v| v.to_string())
+            .map(super::time::crash_time)
             .unwrap_or_else(|| "-".into())
     )?;
     for w in &i.warnings {

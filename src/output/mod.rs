@@ -5,6 +5,7 @@ pub mod info;
 pub mod kernel_text;
 pub mod page;
 pub mod table;
+pub mod time;
 pub mod triage;
 pub mod vtop;
 

@@ -61,7 +61,7 @@ pub fn render(r: &Report) -> String {
     );
     let _ = writeln!(out, "Symbols   {}", id.debug_source);
     if let Some(t) = id.crash_time {
-        let _ = writeln!(out, "Crashed   at {t} (seconds since the epoch)");
+        let _ = writeln!(out, "Crashed   at {}", super::time::crash_time(t));
     }
     match &r.taint {
         Some(t) if t.mask == 0 => {

@@ -221,4 +221,14 @@ mod tests {
             fuzz_kallsyms(d);
         }
     }
+
+    /// Fuzz findings, each the input as the fuzzer wrote it (docs/fuzzing.md).
+    #[test]
+    fn fuzz_findings_are_handled() {
+        // 2026-12-04: a name of short tokens filling the buffer to within a slot of its end,
+        // then a long token: the room left was computed as a negative number.
+        fuzz_kallsyms(include_bytes!(
+            "../../testdata/fuzz-findings/kallsyms-long-token-past-the-name-buffer"
+        ));
+    }
 }
