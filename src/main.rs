@@ -23,12 +23,14 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Option<Cmd>,
-    /// The crash dump: ELF (QEMU, /proc/vmcore, makedumpfile -E) or kdump-compressed (plain or flattened).
-    vmcore: Option<PathBuf>,
-    /// The matching vmlinux with debug info (e.g. from Debian's linux-image-*-dbg). Without it,
-    /// one is looked for by the dump's build-id (--debug-dir, MODCRASH_DEBUG_PATH,
-    /// /usr/lib/debug, /boot), else the dump's own kallsyms and BTF are used.
-    vmlinux: Option<PathBuf>,
+    /// The crash dump, ELF (QEMU, /proc/vmcore, makedumpfile -E) or
+    /// kdump-compressed (plain or flattened), then the matching vmlinux with debug info (e.g. from
+    /// Debian's linux-image-*-dbg). Without it, one is looked for by the dump's build-id
+    /// (--debug-dir, MODCRASH_DEBUG_PATH, /usr/lib/debug, /boot), else the dump's own kallsyms
+    /// and BTF are used. The parts of a `makedumpfile --split` dump are given all together, in
+    /// any order, the vmlinux among them or not (told apart by content, as crash does).
+    #[arg(value_name = "VMCORE [VMLINUX]")]
+    files: Vec<PathBuf>,
     /// A directory to look for the vmlinux in by build-id (.build-id/xx/yyyy.debug,
     /// boot/vmlinux-RELEASE, vmlinux-RELEASE); repeatable, searched before the system's.
     #[arg(long, value_name = "DIR", global = true)]
@@ -57,7 +59,9 @@ struct Cli {
 enum Cmd {
     /// Describe a dump without a vmlinux: format, compression, pages, VMCOREINFO.
     Info {
-        vmcore: PathBuf,
+        /// The dump, or all the parts of a `makedumpfile --split` dump.
+        #[arg(required = true, num_args = 1.., value_name = "VMCORE")]
+        vmcore: Vec<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -183,13 +187,15 @@ fn main() -> ExitCode {
     if cli.schema {
         return emit(include_str!("../docs/report.schema.json").as_bytes());
     }
-    let Some(vmcore) = &cli.vmcore else {
-        eprintln!(
-            "modcrash: usage: modcrash VMCORE [VMLINUX] (or modcrash info VMCORE); see --help"
-        );
-        return ExitCode::from(EXIT_USAGE);
+    let (parts, vmlinux) = match inputs(&cli.files) {
+        Ok(v) => v,
+        Err(why) => {
+            eprintln!("modcrash: usage: {why}; modcrash VMCORE [VMLINUX] (or modcrash info VMCORE); see --help");
+            return ExitCode::from(EXIT_USAGE);
+        }
     };
-    let src = Source::new(vmcore, cli.vmlinux.clone(), &cli.debug_dir);
+    let mut src = Source::new(&parts[0], vmlinux, &cli.debug_dir);
+    src.parts = parts;
     let target = match open_target(
         &src,
         TargetOptions {
@@ -294,8 +300,12 @@ fn modtrack(r: &analysis::Report) -> Result<&analysis::ModtrackReport, String> {
     })
 }
 
-fn info(vmcore: &PathBuf, json: bool) -> ExitCode {
-    match Dump::open(vmcore) {
+fn info(vmcore: &[PathBuf], json: bool) -> ExitCode {
+    let dump = match vmcore {
+        [one] => Dump::open(one),
+        parts => Dump::open_split(parts),
+    };
+    match dump {
         Ok(d) => {
             let i = d.info();
             if json {
@@ -433,6 +443,8 @@ fn page_of(k: &Kernel, input: u64, json: bool) -> ExitCode {
 /// The dump and, if given, its vmlinux; else where to look for one.
 struct Source {
     vmcore: PathBuf,
+    /// The parts of a split dump (the report only); empty or one: `vmcore` alone.
+    parts: Vec<PathBuf>,
     vmlinux: Option<PathBuf>,
     debug_dirs: Vec<PathBuf>,
 }
@@ -441,8 +453,46 @@ impl Source {
     fn new(vmcore: &std::path::Path, vmlinux: Option<PathBuf>, dirs: &[PathBuf]) -> Source {
         Source {
             vmcore: vmcore.to_path_buf(),
+            parts: Vec::new(),
             vmlinux,
             debug_dirs: dirs.to_vec(),
+        }
+    }
+}
+
+/// The report's files: the dump (or a split dump's parts) and the vmlinux if given. Two files
+/// are VMCORE VMLINUX unless both are dumps; more are a split dump's parts and at most one
+/// vmlinux, told apart by their first bytes (a vmlinux is an ELF executable, a dump an ELF
+/// core or a kdump file).
+fn inputs(files: &[PathBuf]) -> Result<(Vec<PathBuf>, Option<PathBuf>), String> {
+    let kind = |p: &PathBuf| -> Option<bool> {
+        use std::io::Read;
+        let mut head = [0u8; 18];
+        std::fs::File::open(p).ok()?.read_exact(&mut head).ok()?;
+        let e_type = u16::from_le_bytes([head[16], head[17]]);
+        Some(head.starts_with(b"\x7fELF") && matches!(e_type, 2 | 3))
+    };
+    match files {
+        [] => Err("no dump given".into()),
+        [one] => Ok((vec![one.clone()], None)),
+        [a, b] if kind(b) != Some(false) => Ok((vec![a.clone()], Some(b.clone()))),
+        _ => {
+            let (vml, dumps): (Vec<&PathBuf>, Vec<&PathBuf>) =
+                files.iter().partition(|p| kind(p) == Some(true));
+            if vml.len() > 1 {
+                return Err(format!(
+                    "{} and {} are both vmlinux files; give one",
+                    vml[0].display(),
+                    vml[1].display()
+                ));
+            }
+            if dumps.is_empty() {
+                return Err("no dump given, only a vmlinux".into());
+            }
+            Ok((
+                dumps.into_iter().cloned().collect(),
+                vml.first().map(|p| (*p).clone()),
+            ))
         }
     }
 }
@@ -460,13 +510,13 @@ fn split_optional_vmlinux(args: &[String]) -> (Option<PathBuf>, &str) {
 /// the dump's own kallsyms and BTF); notes on how it was found go to stderr; on failure the
 /// error is printed and the exit code returned.
 fn open_target(src: &Source, opts: TargetOptions) -> Result<Target, ExitCode> {
+    let search = || modcrash::kernel::open::DebugSearch::from_env(src.debug_dirs.clone());
     let t = match &src.vmlinux {
+        _ if src.parts.len() > 1 => {
+            Target::open_split(&src.parts, src.vmlinux.as_deref(), &search(), opts)
+        }
         Some(vm) => Target::open(&src.vmcore, vm, opts),
-        None => Target::open_auto(
-            &src.vmcore,
-            &modcrash::kernel::open::DebugSearch::from_env(src.debug_dirs.clone()),
-            opts,
-        ),
+        None => Target::open_auto(&src.vmcore, &search(), opts),
     }
     .map_err(|e| fail(&e))?;
     for n in &t.notes {

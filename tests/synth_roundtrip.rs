@@ -299,6 +299,24 @@ fn split_dumps() {
     // A missing part: its pages are absent, the others read, and info warns.
     let d = Dump::open_split(&[&paths[0], &paths[2]]).unwrap();
     assert!(d.info().warnings.iter().any(|w| w.contains("missing")));
+    // ... and the report is told (a known gap becomes a dump warning, exit 1).
+    use modcrash::memory::PhysMem;
+    let gaps = d.known_gaps();
+    assert!(
+        gaps.iter()
+            .any(|g| g.message.starts_with("split dump: no file holds PFNs")),
+        "{gaps:?}"
+    );
+    // One part opened alone reads as a kdump, with a gap naming what the other parts hold.
+    let alone = Dump::open(&paths[1]).unwrap();
+    let gaps = alone.known_gaps();
+    assert!(
+        gaps.iter().any(|g| g
+            .message
+            .contains("is one part of a `makedumpfile --split` dump")),
+        "{gaps:?}"
+    );
+    assert!(Dump::open_split(&paths).unwrap().known_gaps().is_empty());
     // The same part twice overlaps.
     let e = Dump::open_split(&[&paths[0], &paths[0]]).unwrap_err();
     assert!(e.to_string().contains("overlaps"), "{e}");

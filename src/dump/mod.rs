@@ -457,13 +457,35 @@ impl PhysMem for Dump {
     }
 
     fn known_gaps(&self) -> Vec<crate::memory::KnownGap> {
-        self.truncation()
+        let mut gaps: Vec<crate::memory::KnownGap> = self
+            .truncation()
             .into_iter()
             .map(|t| crate::memory::KnownGap {
                 message: t.message(),
                 pa: t.first_missing_pa.map(Pa),
             })
-            .collect()
+            .collect();
+        // A split dump given without one of its parts: those PFNs are not in the dump.
+        match &self.backend {
+            Backend::Split(s) => gaps.extend(s.warnings.iter().map(|w| crate::memory::KnownGap {
+                message: format!("split dump: {w}"),
+                pa: None,
+            })),
+            Backend::Kdump(k) if k.split && (k.pfn_lo > 0 || k.pfn_hi < k.max_mapnr) => {
+                gaps.push(crate::memory::KnownGap {
+                    message: format!(
+                        "{} is one part of a `makedumpfile --split` dump (PFNs {:#x}..{:#x} of {:#x}): the other pages are in its other parts; give them all",
+                        k.source().name(),
+                        k.pfn_lo,
+                        k.pfn_hi,
+                        k.max_mapnr
+                    ),
+                    pa: None,
+                });
+            }
+            _ => {}
+        }
+        gaps
     }
 }
 

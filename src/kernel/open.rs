@@ -8,6 +8,7 @@
 use super::context::Kernel;
 use super::dumpsyms::{DumpSymbols, SelfDescError};
 use super::error::KernelError;
+use crate::dump::source::MemSource;
 use crate::dump::{Dump, DumpError, OpenOptions};
 use crate::symbols::{SymError, Vmlinux};
 use std::path::{Path, PathBuf};
@@ -142,6 +143,45 @@ impl Target {
         options: TargetOptions,
     ) -> Result<Target, OpenError> {
         let dump = Target::dump_only(vmcore, &options)?;
+        Target::describe(dump, search, options)
+    }
+
+    /// Open the parts of one `makedumpfile --split` dump (any order) with the vmlinux given,
+    /// or, without one, as [`Target::open_auto`] does.
+    pub fn open_split(
+        parts: &[impl AsRef<Path>],
+        vmlinux: Option<&Path>,
+        search: &DebugSearch,
+        options: TargetOptions,
+    ) -> Result<Target, OpenError> {
+        let srcs = parts
+            .iter()
+            .map(|p| MemSource::open(p.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let dump = Dump::split_from_sources(
+            srcs,
+            OpenOptions {
+                zero_excluded: options.zero_excluded,
+            },
+        )?;
+        match vmlinux {
+            Some(vm) => Ok(Target {
+                dump,
+                debug: DebugInfo::Vmlinux(Arc::new(Vmlinux::open(vm)?)),
+                options,
+                notes: Vec::new(),
+            }),
+            None => Target::describe(dump, search, options),
+        }
+    }
+
+    /// What describes an open dump's kernel: a vmlinux found by build-id in `search`, else the
+    /// dump's own kallsyms and BTF.
+    fn describe(
+        dump: Dump,
+        search: &DebugSearch,
+        options: TargetOptions,
+    ) -> Result<Target, OpenError> {
         let vi = dump.vmcoreinfo();
         let build_id = vi.and_then(|v| v.build_id()).map(str::to_ascii_lowercase);
         let release = vi.and_then(|v| v.osrelease());
